@@ -23,6 +23,7 @@ describe('crc32c (Castagnoli, RFC 4960 appendix B / RFC 3720 B.4)', () => {
       }
       return (c ^ 0xffffffff) >>> 0;
     };
-    for (let n = 0; n <= 40; n++) expect(crc32c(bytes.subarray(0, n))).toBe(slow(bytes.subarray(0, n)));
+    for (let n = 0; n <= 40; n++)
+      expect(crc32c(bytes.subarray(0, n))).toBe(slow(bytes.subarray(0, n)));
   });
 });

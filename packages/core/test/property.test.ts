@@ -172,15 +172,20 @@ describe('properties', () => {
 
   it('never reads past the end of its input: a view decodes like a copy of the same bytes', () => {
     fc.assert(
-      fc.property(header, fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 64 }), (init, cut, tail) => {
-        const encoded = encode(init);
-        const n = cut % (encoded.length + 1);
-        const backing = new Uint8Array(n + tail.length);
-        backing.set(encoded.subarray(0, n));
-        backing.set(tail, n);
-        const view = backing.subarray(0, n);
-        expect(decodeOutcome(view)).toEqual(decodeOutcome(encoded.slice(0, n)));
-      }),
+      fc.property(
+        header,
+        fc.nat(),
+        fc.uint8Array({ minLength: 1, maxLength: 64 }),
+        (init, cut, tail) => {
+          const encoded = encode(init);
+          const n = cut % (encoded.length + 1);
+          const backing = new Uint8Array(n + tail.length);
+          backing.set(encoded.subarray(0, n));
+          backing.set(tail, n);
+          const view = backing.subarray(0, n);
+          expect(decodeOutcome(view)).toEqual(decodeOutcome(encoded.slice(0, n)));
+        },
+      ),
       { numRuns: 5000 },
     );
   });

@@ -236,11 +236,19 @@ describe('v1 encode', () => {
   });
   it.each([
     ['LOCAL', { version: 1, command: 'LOCAL', family: 'UNSPEC' }],
-    ['UNIX', { version: 1, family: 'UNIX', source: { address: '/a' }, destination: { address: '/b' } }],
+    [
+      'UNIX',
+      { version: 1, family: 'UNIX', source: { address: '/a' }, destination: { address: '/b' } },
+    ],
     ['DGRAM', { version: 1, family: 'IPv4', transport: 'DGRAM' }],
     [
       'a family mismatch',
-      { version: 1, family: 'IPv4', source: { address: '::1', port: 1 }, destination: { address: '::1', port: 1 } },
+      {
+        version: 1,
+        family: 'IPv4',
+        source: { address: '::1', port: 1 },
+        destination: { address: '::1', port: 1 },
+      },
     ],
     [
       'a port above 65535',

@@ -165,7 +165,9 @@ describe('v2 TLVs (spec 2.2.1 - 2.2.8)', () => {
 
   it('returns TLVs raw in wire order, and decodes ALPN, authority, unique ID and NETNS', () => {
     const result = decode(
-      header(`01 0002 6832  02 000b 6578616d706c652e636f6d  05 0003 616263  30 0003 6e7331  e1 0001 ff`),
+      header(
+        `01 0002 6832  02 000b 6578616d706c652e636f6d  05 0003 616263  30 0003 6e7331  e1 0001 ff`,
+      ),
     );
     expect(result?.header.tlvs.map((t) => t.type)).toEqual([0x01, 0x02, 0x05, 0x30, 0xe1]);
     expect(result?.header.alpn).toEqual(hex('6832'));
@@ -340,7 +342,12 @@ describe('v2 encode', () => {
     ['PROXY IPv4 without addresses', { version: 2, family: 'IPv4' }],
     [
       'an IPv6 address for IPv4',
-      { version: 2, family: 'IPv4', source: { address: '::1', port: 1 }, destination: { address: '::1', port: 1 } },
+      {
+        version: 2,
+        family: 'IPv4',
+        source: { address: '::1', port: 1 },
+        destination: { address: '::1', port: 1 },
+      },
     ],
     [
       'a unique ID over 128 bytes',

@@ -26,7 +26,12 @@ const vectors: Vector[] = JSON.parse(
 describe('vectors captured from HAProxy and curl', () => {
   it('has the cases the issue asks for', () => {
     const names = vectors.map((v) => v.name);
-    for (const name of ['haproxy-v1-tcp4', 'haproxy-v2-tcp6', 'haproxy-v2-tls-all-options', 'curl-v1-tcp4']) {
+    for (const name of [
+      'haproxy-v1-tcp4',
+      'haproxy-v2-tcp6',
+      'haproxy-v2-tls-all-options',
+      'curl-v1-tcp4',
+    ]) {
       expect(names).toContain(name);
     }
   });
