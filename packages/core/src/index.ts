@@ -7,6 +7,21 @@ export {
   type ProxyProtocolErrorCode,
 } from './errors.js';
 export {
+  DEFAULT_HEADER_TIMEOUT,
+  DEFAULT_MAX_HEADER_SIZE,
+  enableProxyProtocol,
+  getProxyHeader,
+  getProxyProtocolStats,
+  getRealPeer,
+  isProxyProtocolConnection,
+  isProxyProtocolEnabled,
+  PROXY_PROTOCOL_ERROR_EVENT,
+  type ProxyProtocolOptions,
+  type ProxyProtocolStats,
+  type RealPeer,
+  type RefusedConnection,
+} from './server.js';
+export {
   getAwsVpceId,
   getAzurePrivateLinkId,
   getGcpPscConnectionId,
@@ -14,6 +29,7 @@ export {
   SslTlvType,
   TlvType,
 } from './tlv.js';
+export { compileTrust, type TrustCheck, type TrustedSources } from './trust.js';
 export type {
   DecodeResult,
   EncodeOptions,

@@ -1,0 +1,488 @@
+import type { Server, Socket } from 'node:net';
+import { Server as TlsServer } from 'node:tls';
+import { decode } from './codec.js';
+import {
+  ErrorCodes,
+  ProxyProtocolError,
+  type ProxyProtocolErrorCode,
+  protocolError,
+} from './errors.js';
+import { compileTrust, type TrustCheck, type TrustedSources } from './trust.js';
+import type { ProxyHeader } from './types.js';
+import { V1_MAX_LENGTH } from './v1.js';
+import { V2_FIXED_LENGTH, V2_MAX_LENGTH } from './v2.js';
+
+export interface ProxyProtocolOptions {
+  /**
+   * Peers allowed to send a PROXY header (your load balancers), in the forms Express's
+   * `trust proxy` takes. Default: every peer, as HAProxy's `accept-proxy` does, because the port
+   * is meant to be reachable from the load balancer only. Setting it is strongly recommended.
+   */
+  trusted?: TrustedSources;
+  /**
+   * What a peer outside `trusted` gets: `'reject'` (default) closes the connection at once;
+   * `'direct'` serves it as a plain connection with its real address, and whatever it sends,
+   * PROXY header or not, goes to the application unread. There is no auto-detection.
+   */
+  untrusted?: 'reject' | 'direct';
+  /** Milliseconds for a complete header to arrive, from accept. Default 5000; 0 disables. */
+  headerTimeout?: number;
+  /** Largest header accepted, in bytes (107 to 65551). Default 4096. */
+  maxHeaderSize?: number;
+  /** Called for every refused connection, after it is closed. */
+  onError?: (error: ProxyProtocolError, connection: RefusedConnection) => void;
+}
+
+/** What is known about a connection that was refused. */
+export interface RefusedConnection {
+  /** The real peer: the load balancer, or whoever connected. */
+  remoteAddress: string | undefined;
+  remotePort: number | undefined;
+  socket: Socket;
+}
+
+/** The TCP peer the connection really came from (the load balancer's address). */
+export interface RealPeer {
+  address: string;
+  port: number;
+  family: string;
+}
+
+/** Counters since `enableProxyProtocol`, for logs and metrics. */
+export interface ProxyProtocolStats {
+  /** Connections whose header carried a client address, now used as the remote address. */
+  accepted: number;
+  /** Connections with a LOCAL, UNKNOWN, UNSPEC or UNIX header: the real peer is kept. */
+  local: number;
+  /** Untrusted connections served directly (`untrusted: 'direct'`). */
+  direct: number;
+  /** Connections waiting for their header right now. */
+  pending: number;
+  /** Refused connections by error code. */
+  refused: Partial<Record<ProxyProtocolErrorCode, number>>;
+}
+
+/** Event emitted on the server for every refused connection: `(error, connection)`. */
+export const PROXY_PROTOCOL_ERROR_EVENT = 'proxyProtocolError';
+
+export const DEFAULT_HEADER_TIMEOUT = 5000;
+export const DEFAULT_MAX_HEADER_SIZE = 4096;
+
+type ConnectionListener = (this: Server, socket: Socket) => void;
+
+interface ServerState {
+  server: Server;
+  /** The server's own connection listeners, run once the header is in. */
+  listeners: ConnectionListener[];
+  trust: TrustCheck;
+  direct: boolean;
+  headerTimeout: number;
+  maxHeaderSize: number;
+  onError: ProxyProtocolOptions['onError'];
+  /** TLS servers wrap the socket later; its handle must report the client too. */
+  wrapsHandle: boolean;
+  pauseOnConnect: boolean;
+  pending: Set<Socket>;
+  stats: Omit<ProxyProtocolStats, 'pending'>;
+}
+
+/** Per connection: while the header is awaited, then what it said. */
+interface Connection {
+  state: ServerState;
+  buffer: Buffer | null;
+  timer: NodeJS.Timeout | null;
+  header: ProxyHeader | undefined;
+  peer: RealPeer | undefined;
+}
+
+const kState = Symbol('proxyproto.server');
+const kConnection = Symbol('proxyproto.connection');
+const kPeer = Symbol('proxyproto.peer');
+
+type ProxiedServer = Server & { [kState]?: ServerState };
+type ProxiedSocket = Socket & {
+  [kConnection]?: Connection;
+  _peername?: { address: string; port: number; family: string };
+  _handle?: (object & { getpeername?: unknown; [kPeer]?: RealPeer }) | null;
+  _parent?: ProxiedSocket;
+};
+
+function invalidOption(message: string): never {
+  throw new ProxyProtocolError(ErrorCodes.INVALID_OPTION, message);
+}
+
+function readOptions(options: ProxyProtocolOptions) {
+  if (options === null || typeof options !== 'object') invalidOption('options must be an object');
+  const { untrusted = 'reject', headerTimeout = DEFAULT_HEADER_TIMEOUT } = options;
+  const { maxHeaderSize = DEFAULT_MAX_HEADER_SIZE, onError } = options;
+  if (untrusted !== 'reject' && untrusted !== 'direct') {
+    invalidOption(`untrusted must be 'reject' or 'direct', not ${String(untrusted)}`);
+  }
+  if (typeof headerTimeout !== 'number' || !(headerTimeout >= 0) || headerTimeout > 2 ** 31 - 1) {
+    invalidOption('headerTimeout must be a number of milliseconds (0 disables it)');
+  }
+  if (
+    !Number.isInteger(maxHeaderSize) ||
+    maxHeaderSize < V1_MAX_LENGTH ||
+    maxHeaderSize > V2_MAX_LENGTH
+  ) {
+    invalidOption(`maxHeaderSize must be an integer from ${V1_MAX_LENGTH} to ${V2_MAX_LENGTH}`);
+  }
+  if (onError !== undefined && typeof onError !== 'function') {
+    invalidOption('onError must be a function');
+  }
+  return {
+    trust: compileTrust(options.trusted),
+    direct: untrusted === 'direct',
+    headerTimeout,
+    maxHeaderSize,
+    onError,
+  };
+}
+
+/**
+ * Makes `server` (net, http, https, http2, tls) require a PROXY protocol header on every
+ * connection from a trusted peer before the server sees the connection, and report the header's
+ * source as `socket.remoteAddress` / `remotePort` / `remoteFamily`. Call it before or after
+ * `listen()`; it returns the server.
+ */
+export function enableProxyProtocol<S extends Server>(
+  server: S,
+  options: ProxyProtocolOptions = {},
+): S {
+  if (
+    server === null ||
+    typeof server !== 'object' ||
+    typeof (server as Partial<Server>).listeners !== 'function'
+  ) {
+    invalidOption('enableProxyProtocol() needs a net.Server (http, https, http2, tls or net)');
+  }
+  const target = server as ProxiedServer;
+  if (target[kState] !== undefined) {
+    invalidOption('PROXY protocol is already enabled on this server');
+  }
+  const state: ServerState = {
+    server,
+    listeners: server.listeners('connection') as ConnectionListener[],
+    ...readOptions(options),
+    wrapsHandle: server instanceof TlsServer,
+    pauseOnConnect: (server as { pauseOnConnect?: boolean }).pauseOnConnect === true,
+    pending: new Set(),
+    stats: { accepted: 0, local: 0, direct: 0, refused: {} },
+  };
+  target[kState] = state;
+  server.removeAllListeners('connection');
+  server.on('connection', onConnection);
+  // Connection listeners added later (`server.on('connection', ...)` after this call) are moved
+  // behind the header too. A microtask runs before any I/O, so no connection can slip past.
+  server.on('newListener', (event: string | symbol, listener: ConnectionListener) => {
+    if (event !== 'connection' || listener === onConnection) return;
+    queueMicrotask(() => {
+      server.removeListener('connection', listener);
+      state.listeners.push(listener);
+    });
+  });
+  wrapCloseMethod(server, state, 'closeAllConnections');
+  wrapCloseMethod(server, state, 'closeIdleConnections');
+  return server;
+}
+
+/** `closeAllConnections()` / `closeIdleConnections()` also close connections still awaiting a header. */
+function wrapCloseMethod(server: Server, state: ServerState, name: string): void {
+  const target = server as unknown as Record<string, unknown>;
+  const original = target[name];
+  if (typeof original !== 'function') return;
+  target[name] = function closeWithPending(this: Server, ...args: unknown[]) {
+    for (const socket of state.pending) {
+      finishWaiting(socket, state);
+      socket.destroy();
+    }
+    return original.apply(this, args);
+  };
+}
+
+function onConnection(this: ProxiedServer, socket: ProxiedSocket): void {
+  const state = this[kState] as ServerState;
+  const connection: Connection = {
+    state,
+    buffer: null,
+    timer: null,
+    header: undefined,
+    peer: undefined,
+  };
+  socket[kConnection] = connection;
+  const address = socket.remoteAddress;
+  if (address !== undefined && !state.trust(address)) {
+    if (state.direct) {
+      state.stats.direct++;
+      handOver(state, socket);
+      return;
+    }
+    refuse(
+      state,
+      socket,
+      protocolError(
+        ErrorCodes.UNTRUSTED_SOURCE,
+        `PROXY protocol connection refused: ${address} is not a trusted source`,
+      ),
+    );
+    return;
+  }
+  if (state.headerTimeout > 0) {
+    connection.timer = setTimeout(onTimeout, state.headerTimeout, socket);
+    connection.timer.unref();
+  }
+  state.pending.add(socket);
+  socket.on('data', onData);
+  socket.on('end', onEnd);
+  socket.on('error', onSocketError);
+  if (state.pauseOnConnect) socket.resume();
+}
+
+function onData(this: ProxiedSocket, chunk: Buffer): void {
+  const connection = this[kConnection] as Connection;
+  const { state } = connection;
+  const bytes = connection.buffer === null ? chunk : Buffer.concat([connection.buffer, chunk]);
+  let result: ReturnType<typeof decode>;
+  try {
+    result = decode(bytes);
+  } catch (error) {
+    refuse(state, this, error as ProxyProtocolError);
+    return;
+  }
+  if (result === null) {
+    if (bytes.length >= state.maxHeaderSize || declaredLength(bytes) > state.maxHeaderSize) {
+      refuse(
+        state,
+        this,
+        protocolError(
+          ErrorCodes.HEADER_TOO_LONG,
+          `PROXY header longer than maxHeaderSize (${state.maxHeaderSize} bytes)`,
+        ),
+      );
+      return;
+    }
+    connection.buffer = bytes;
+    return;
+  }
+  if (result.length > state.maxHeaderSize) {
+    refuse(
+      state,
+      this,
+      protocolError(
+        ErrorCodes.HEADER_TOO_LONG,
+        `PROXY header of ${result.length} bytes is longer than maxHeaderSize (${state.maxHeaderSize})`,
+      ),
+    );
+    return;
+  }
+  finishWaiting(this, state);
+  connection.buffer = null;
+  const { header } = result;
+  connection.header = header;
+  connection.peer = {
+    address: this.remoteAddress as string,
+    port: this.remotePort as number,
+    family: this.remoteFamily as string,
+  };
+  const { source } = header;
+  if (
+    source !== undefined &&
+    header.command === 'PROXY' &&
+    (header.family === 'IPv4' || header.family === 'IPv6')
+  ) {
+    setRemote(this, state, {
+      address: source.address,
+      port: source.port as number,
+      family: header.family,
+    });
+    state.stats.accepted++;
+  } else {
+    state.stats.local++;
+  }
+  // What followed the header in this read is the application's first bytes (an HTTP request,
+  // a TLS ClientHello): back into the socket's buffer, where the server's handler reads it.
+  // Paused first, or the flowing stream would emit them again with no listener to take them.
+  this.pause();
+  if (result.length < bytes.length) this.unshift(bytes.subarray(result.length));
+  handOver(state, this);
+  if (state.pauseOnConnect) return;
+  if (this.listenerCount('data') > 0) {
+    this.resume(); // http: its parser listens for 'data'
+  } else {
+    // tls, http2: they read the buffer themselves. Back to a fresh socket's state, where the
+    // first 'data' listener or pipe() starts the flow.
+    (this as { readableFlowing: boolean | null }).readableFlowing = null;
+  }
+}
+
+/** A v2 header announces its length after 16 bytes: refuse an oversized one before it arrives. */
+function declaredLength(bytes: Buffer): number {
+  if (bytes.length < V2_FIXED_LENGTH || bytes[0] !== 0x0d) return 0;
+  return V2_FIXED_LENGTH + (((bytes[14] as number) << 8) | (bytes[15] as number));
+}
+
+let peernameWorks: boolean | undefined;
+
+function getProxiedPeername(
+  this: { [kPeer]: RealPeer },
+  out: { address?: string; port?: number; family?: string },
+): number {
+  const peer = this[kPeer];
+  out.address = peer.address;
+  out.port = peer.port;
+  out.family = peer.family;
+  return 0;
+}
+
+/**
+ * Makes the socket report the client. Node caches the peer in `socket._peername` and reads it
+ * from there first; setting it costs nothing per access, where redefining `remoteAddress` per
+ * socket measurably slows every request on the connection. The first connection checks that
+ * this still works on the running Node, and falls back to defining the properties if not.
+ */
+function setRemote(socket: ProxiedSocket, state: ServerState, peer: RealPeer): void {
+  socket._peername = peer;
+  if (state.wrapsHandle) {
+    // TLS sockets ask the TCP handle underneath for the peer: answer for it.
+    const handle = socket._handle;
+    if (handle) {
+      handle[kPeer] = peer;
+      handle.getpeername = getProxiedPeername;
+    }
+  }
+  if (peernameWorks === undefined) peernameWorks = socket.remoteAddress === peer.address;
+  if (!peernameWorks) {
+    Object.defineProperties(socket, {
+      remoteAddress: { value: peer.address, configurable: true },
+      remotePort: { value: peer.port, configurable: true },
+      remoteFamily: { value: peer.family, configurable: true },
+    });
+  }
+}
+
+function handOver(state: ServerState, socket: Socket): void {
+  const { listeners, server } = state;
+  for (let i = 0; i < listeners.length; i++)
+    (listeners[i] as ConnectionListener).call(server, socket);
+}
+
+/** Stops waiting for the header: timer, listeners, pending set. */
+function finishWaiting(socket: ProxiedSocket, state: ServerState): void {
+  const connection = socket[kConnection];
+  if (connection?.timer) {
+    clearTimeout(connection.timer);
+    connection.timer = null;
+  }
+  socket.removeListener('data', onData);
+  socket.removeListener('end', onEnd);
+  socket.removeListener('error', onSocketError);
+  state.pending.delete(socket);
+}
+
+function refuse(state: ServerState, socket: ProxiedSocket, error: ProxyProtocolError): void {
+  const remoteAddress = socket[kConnection]?.peer?.address ?? socket.remoteAddress;
+  const remotePort = socket.remotePort;
+  finishWaiting(socket, state);
+  const connection = socket[kConnection];
+  if (connection) connection.buffer = null;
+  socket.destroy();
+  const { refused } = state.stats;
+  refused[error.code] = (refused[error.code] ?? 0) + 1;
+  const info: RefusedConnection = { remoteAddress, remotePort, socket };
+  state.onError?.(error, info);
+  if (state.server.listenerCount(PROXY_PROTOCOL_ERROR_EVENT) > 0) {
+    state.server.emit(PROXY_PROTOCOL_ERROR_EVENT, error, info);
+  }
+}
+
+function onTimeout(socket: ProxiedSocket): void {
+  const connection = socket[kConnection];
+  if (!connection || !connection.state.pending.has(socket)) return;
+  refuse(
+    connection.state,
+    socket,
+    protocolError(
+      ErrorCodes.HEADER_TIMEOUT,
+      `No complete PROXY header within ${connection.state.headerTimeout} ms`,
+    ),
+  );
+}
+
+function onEnd(this: ProxiedSocket): void {
+  const connection = this[kConnection] as Connection;
+  refuse(
+    connection.state,
+    this,
+    protocolError(
+      ErrorCodes.INCOMPLETE_HEADER,
+      'Connection closed by the peer before a complete PROXY header',
+    ),
+  );
+}
+
+function onSocketError(this: ProxiedSocket, cause: Error): void {
+  const connection = this[kConnection] as Connection;
+  refuse(
+    connection.state,
+    this,
+    new ProxyProtocolError(
+      ErrorCodes.SOCKET_ERROR,
+      `Socket error before a complete PROXY header: ${cause.message}`,
+      { cause },
+    ),
+  );
+}
+
+function connectionOf(socket: unknown): Connection | undefined {
+  if (socket === null || typeof socket !== 'object') return undefined;
+  const s = socket as ProxiedSocket;
+  // A TLS socket (https, http2) wraps the raw socket the header arrived on.
+  return s[kConnection] ?? s._parent?.[kConnection];
+}
+
+/**
+ * The PROXY header a connection arrived with, or undefined (no header read: not a PROXY
+ * server, an untrusted peer served directly). Takes a socket, a TLS socket or `req.socket`.
+ */
+export function getProxyHeader(socket: unknown): ProxyHeader | undefined {
+  return connectionOf(socket)?.header;
+}
+
+/**
+ * The peer the connection really came from, the load balancer, whatever the header said.
+ * For connections without a header, the socket's own peer.
+ */
+export function getRealPeer(socket: unknown): RealPeer | undefined {
+  const peer = connectionOf(socket)?.peer;
+  if (peer !== undefined) return peer;
+  const s = socket as Partial<Socket> | null;
+  if (s?.remoteAddress === undefined) return undefined;
+  return {
+    address: s.remoteAddress,
+    port: s.remotePort as number,
+    family: s.remoteFamily as string,
+  };
+}
+
+/** True once `enableProxyProtocol` has been called on the server. */
+export function isProxyProtocolEnabled(server: unknown): boolean {
+  return (server as ProxiedServer | null)?.[kState] !== undefined;
+}
+
+/**
+ * True if the connection was accepted by a server with `enableProxyProtocol`: it either carried
+ * a header or came from an untrusted peer served directly. Adapters use it to detect a server
+ * that was never set up.
+ */
+export function isProxyProtocolConnection(socket: unknown): boolean {
+  return connectionOf(socket) !== undefined;
+}
+
+/** Counters for the server since `enableProxyProtocol`, or undefined if it is not enabled. */
+export function getProxyProtocolStats(server: Server): ProxyProtocolStats | undefined {
+  const state = (server as ProxiedServer)[kState];
+  if (state === undefined) return undefined;
+  const { accepted, local, direct, refused } = state.stats;
+  return { accepted, local, direct, pending: state.pending.size, refused: { ...refused } };
+}
