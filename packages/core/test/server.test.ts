@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
@@ -533,5 +535,53 @@ describe('net.Server and server lifecycle', () => {
     expect(count('Timeout')).toBeLessThanOrEqual(timersBefore);
     expect(count('TCPSocketWrap')).toBe(0);
     expect(server.listenerCount('connection')).toBe(1);
+  });
+});
+
+describe('with the rest of Node', () => {
+  it('keep-alive: later requests on the connection keep the client address', async () => {
+    const port = await listen(enableProxyProtocol(echoServer()));
+    const { data } = await rawExchange(port, [concat(v2('192.0.2.9'), GET_KEEPALIVE), GET], {
+      delay: 30,
+    });
+    const responses = data.split('HTTP/1.1 200 OK').slice(1);
+    expect(responses).toHaveLength(2);
+    for (const response of responses) expect(response).toContain('"remoteAddress":"192.0.2.9"');
+  });
+
+  it("Node's headersTimeout still closes a slow request once the header is in", async () => {
+    const server = http.createServer({ connectionsCheckingInterval: 20 }, (_, res) => res.end());
+    server.headersTimeout = 100;
+    server.requestTimeout = 100;
+    const port = await listen(enableProxyProtocol(server));
+    const { data } = await rawExchange(port, [v1(), 'GET / HTTP/1.1\r\nHost: x\r\n'], {
+      delay: 10,
+    });
+    expect(data).toMatch(/^HTTP\/1.1 408/);
+  });
+
+  it('works in cluster workers sharing one port', async () => {
+    const child = spawn(
+      process.execPath,
+      [new URL('./fixtures/cluster-server.mjs', import.meta.url).pathname],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    try {
+      const [line] = (await once(child.stdout, 'data')) as [Buffer];
+      const { port } = JSON.parse(line.toString());
+      const pids = new Set<number>();
+      for (let i = 0; i < 12; i++) {
+        const { data } = await rawExchange(port, [v1(`198.51.100.${i + 1}`) + GET]);
+        const reply = body(data);
+        expect(reply.remoteAddress).toBe(`198.51.100.${i + 1}`);
+        pids.add(reply.pid as number);
+      }
+      expect(pids.size).toBeGreaterThanOrEqual(1);
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
   });
 });
