@@ -75,6 +75,8 @@ interface ServerState {
   /** The server's own connection listeners, run once the header is in. */
   listeners: ConnectionListener[];
   trust: TrustCheck;
+  /** No trust list: skip reading the peer address until the header is in. */
+  trustsAll: boolean;
   direct: boolean;
   headerTimeout: number;
   maxHeaderSize: number;
@@ -133,6 +135,7 @@ function readOptions(options: ProxyProtocolOptions) {
   }
   return {
     trust: compileTrust(options.trusted),
+    trustsAll: options.trusted === undefined || options.trusted === true,
     direct: untrusted === 'direct',
     headerTimeout,
     maxHeaderSize,
@@ -211,7 +214,7 @@ function onConnection(this: ProxiedServer, socket: ProxiedSocket): void {
     peer: undefined,
   };
   socket[kConnection] = connection;
-  const address = socket.remoteAddress;
+  const address = state.trustsAll ? undefined : socket.remoteAddress;
   if (address !== undefined && !state.trust(address)) {
     if (state.direct) {
       state.stats.direct++;
@@ -280,11 +283,11 @@ function onData(this: ProxiedSocket, chunk: Buffer): void {
   connection.buffer = null;
   const { header } = result;
   connection.header = header;
-  connection.peer = {
-    address: this.remoteAddress as string,
-    port: this.remotePort as number,
-    family: this.remoteFamily as string,
-  };
+  // Node's own cached peer object ({ address, family, port }), before it is replaced.
+  connection.peer =
+    this.remoteAddress !== undefined && this._peername !== undefined
+      ? this._peername
+      : undefined;
   const { source } = header;
   if (
     source !== undefined &&
