@@ -37,6 +37,8 @@ export const ErrorCodes = {
   UNTRUSTED_SOURCE: 'ERR_PROXY_PROTOCOL_UNTRUSTED_SOURCE',
   /** Socket layer: the socket failed (ECONNRESET, ...) before a complete header arrived. */
   SOCKET_ERROR: 'ERR_PROXY_PROTOCOL_SOCKET_ERROR',
+  /** Adapters: a request arrived on a server that was never passed to `enableProxyProtocol`. */
+  NOT_ENABLED: 'ERR_PROXY_PROTOCOL_NOT_ENABLED',
   /** Invalid options given to an API of this library. */
   INVALID_OPTION: 'ERR_PROXY_PROTOCOL_INVALID_OPTION',
 } as const;

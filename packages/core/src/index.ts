@@ -7,19 +7,27 @@ export {
   type ProxyProtocolErrorCode,
 } from './errors.js';
 export {
+  createNotEnabledCheck,
+  NOT_ENABLED_WARNING,
+  type NotEnabledError,
+} from './framework.js';
+export {
   DEFAULT_HEADER_TIMEOUT,
   DEFAULT_MAX_HEADER_SIZE,
   enableProxyProtocol,
   getProxyHeader,
+  getProxyProtocolInfo,
   getProxyProtocolStats,
   getRealPeer,
   isProxyProtocolConnection,
   isProxyProtocolEnabled,
   PROXY_PROTOCOL_ERROR_EVENT,
+  type ProxyProtocolInfo,
   type ProxyProtocolOptions,
   type ProxyProtocolStats,
   type RealPeer,
   type RefusedConnection,
+  validateProxyProtocolOptions,
 } from './server.js';
 export {
   getAwsVpceId,

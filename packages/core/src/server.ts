@@ -48,6 +48,12 @@ export interface RealPeer {
   family: string;
 }
 
+/** A connection's PROXY header together with the load balancer that sent it. */
+export interface ProxyProtocolInfo extends ProxyHeader {
+  /** The TCP peer that sent the header (your load balancer), whatever the header says. */
+  realPeer: RealPeer;
+}
+
 /** Counters since `enableProxyProtocol`, for logs and metrics. */
 export interface ProxyProtocolStats {
   /** Connections whose header carried a client address, now used as the remote address. */
@@ -95,6 +101,8 @@ interface Connection {
   timer: NodeJS.Timeout | null;
   header: ProxyHeader | undefined;
   peer: RealPeer | undefined;
+  /** `getProxyProtocolInfo()`, made on first use and shared by the connection's requests. */
+  info: ProxyProtocolInfo | undefined;
 }
 
 const kState = Symbol('proxyproto.server');
@@ -212,6 +220,7 @@ function onConnection(this: ProxiedServer, socket: ProxiedSocket): void {
     timer: null,
     header: undefined,
     peer: undefined,
+    info: undefined,
   };
   socket[kConnection] = connection;
   const address = state.trustsAll ? undefined : socket.remoteAddress;
@@ -285,9 +294,7 @@ function onData(this: ProxiedSocket, chunk: Buffer): void {
   connection.header = header;
   // Node's own cached peer object ({ address, family, port }), before it is replaced.
   connection.peer =
-    this.remoteAddress !== undefined && this._peername !== undefined
-      ? this._peername
-      : undefined;
+    this.remoteAddress !== undefined && this._peername !== undefined ? this._peername : undefined;
   const { source } = header;
   if (
     source !== undefined &&
@@ -305,18 +312,13 @@ function onData(this: ProxiedSocket, chunk: Buffer): void {
   }
   // What followed the header in this read is the application's first bytes (an HTTP request,
   // a TLS ClientHello): back into the socket's buffer, where the server's handler reads it.
-  // Paused first, or the flowing stream would emit them again with no listener to take them.
-  this.pause();
+  // Flowing stops first, or the stream would emit them again before anyone listens. Then the
+  // socket is left as a fresh one is: the first 'data' listener (http), a read() (tls, http2),
+  // resume() or pipe() start it; with pauseOnConnect it stays paused until resume().
+  if (state.pauseOnConnect) this.pause();
+  else (this as { readableFlowing: boolean | null }).readableFlowing = null;
   if (result.length < bytes.length) this.unshift(bytes.subarray(result.length));
   handOver(state, this);
-  if (state.pauseOnConnect) return;
-  if (this.listenerCount('data') > 0) {
-    this.resume(); // http: its parser listens for 'data'
-  } else {
-    // tls, http2: they read the buffer themselves. Back to a fresh socket's state, where the
-    // first 'data' listener or pipe() starts the flow.
-    (this as { readableFlowing: boolean | null }).readableFlowing = null;
-  }
 }
 
 /** A v2 header announces its length after 16 bytes: refuse an oversized one before it arrives. */
@@ -401,7 +403,7 @@ function refuse(state: ServerState, socket: ProxiedSocket, error: ProxyProtocolE
 
 function onTimeout(socket: ProxiedSocket): void {
   const connection = socket[kConnection];
-  if (!connection || !connection.state.pending.has(socket)) return;
+  if (!connection?.state.pending.has(socket)) return;
   refuse(
     connection.state,
     socket,
@@ -454,11 +456,11 @@ export function getProxyHeader(socket: unknown): ProxyHeader | undefined {
 
 /**
  * The peer the connection really came from, the load balancer, whatever the header said.
- * For connections without a header, the socket's own peer.
+ * For connections that carried no header, the socket's own peer.
  */
 export function getRealPeer(socket: unknown): RealPeer | undefined {
-  const peer = connectionOf(socket)?.peer;
-  if (peer !== undefined) return peer;
+  const connection = connectionOf(socket);
+  if (connection?.header !== undefined) return connection.peer;
   const s = socket as Partial<Socket> | null;
   if (s?.remoteAddress === undefined) return undefined;
   return {
@@ -466,6 +468,24 @@ export function getRealPeer(socket: unknown): RealPeer | undefined {
     port: s.remotePort as number,
     family: s.remoteFamily as string,
   };
+}
+
+/**
+ * The header and the real peer of a connection in one object (what adapters put on the
+ * request), or undefined when no header was read. Made once per connection.
+ */
+export function getProxyProtocolInfo(socket: unknown): ProxyProtocolInfo | undefined {
+  const connection = connectionOf(socket);
+  if (connection?.header === undefined || connection.peer === undefined) return undefined;
+  if (connection.info === undefined) {
+    connection.info = { ...connection.header, realPeer: connection.peer };
+  }
+  return connection.info;
+}
+
+/** Checks options as `enableProxyProtocol` would, without a server: to fail at startup. */
+export function validateProxyProtocolOptions(options: ProxyProtocolOptions): void {
+  readOptions(options);
 }
 
 /** True once `enableProxyProtocol` has been called on the server. */

@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import proxyAddr from 'proxy-addr';
 import { ErrorCodes, ProxyProtocolError } from './errors.js';
 
@@ -29,13 +30,19 @@ export function compileTrust(trusted: TrustedSources | undefined): TrustCheck {
       'trusted must be a boolean, a function, an address/CIDR/name, or an array of them',
     );
   }
-  const entries = list.map((entry) => entry.trim()).filter((entry) => entry !== '');
-  if (entries.length === 0) return trustNone;
+  let entries = list.map((entry) => entry.trim()).filter((entry) => entry !== '');
+  // proxy-addr refuses a /0 prefix, yet `0.0.0.0/0` is what operators write for "any" (it is
+  // ingress-nginx's default proxy-real-ip-cidr): any IPv4 peer, mapped ones included.
+  const anyIPv4 = entries.includes('0.0.0.0/0');
+  const anyIPv6 = entries.includes('::/0');
+  entries = entries.filter((entry) => entry !== '0.0.0.0/0' && entry !== '::/0');
+  if (anyIPv4 && anyIPv6) return trustAll;
+  if (entries.length === 0 && !anyIPv4 && !anyIPv6) return trustNone;
   let check: (address: string, hop: number) => boolean;
   try {
     // proxy-addr is what Express compiles `trust proxy` with: same forms, same matching of
     // IPv4-mapped IPv6 peers (`::ffff:10.0.0.1`) against IPv4 ranges.
-    check = proxyAddr.compile(entries);
+    check = entries.length > 0 ? proxyAddr.compile(entries) : () => false;
   } catch (error) {
     throw new ProxyProtocolError(
       ErrorCodes.INVALID_OPTION,
@@ -44,6 +51,8 @@ export function compileTrust(trusted: TrustedSources | undefined): TrustCheck {
     );
   }
   return (address) => {
+    if (anyIPv4 && (isIPv4(address) || address.startsWith('::ffff:'))) return true;
+    if (anyIPv6 && isIPv6(address)) return true;
     try {
       return check(address, 0);
     } catch {

@@ -468,6 +468,42 @@ describe('net.Server and server lifecycle', () => {
     expect(data).toBe('203.0.113.7:51000 hello');
   });
 
+  it('leaves the flow to the connection listener: a socket it resumes sees the peer close', async () => {
+    // Found by the reliability suite: the core once undid a listener's resume() after handing
+    // the socket on, so such a socket never read the FIN and stayed open forever.
+    const closed = new Promise<string>((resolve) => {
+      const server = enableProxyProtocol(
+        net.createServer((socket) => {
+          socket.resume(); // discard whatever the client sends
+          socket.on('close', () => resolve(`closed ${socket.remoteAddress}`));
+        }),
+      );
+      listen(server).then((port) => {
+        const client = net.connect(port, '127.0.0.1', () => client.end(`${v1()}bye`));
+      });
+    });
+    expect(await closed).toBe('closed 203.0.113.7');
+  });
+
+  it('leaves the flow to the connection listener: a socket it pauses gets no data', async () => {
+    let received = 0;
+    let accepted: net.Socket | undefined;
+    const server = enableProxyProtocol(
+      net.createServer((socket) => {
+        accepted = socket;
+        socket.on('data', (d) => {
+          received += d.length;
+        });
+        socket.pause();
+        setTimeout(() => socket.end(`paused, ${received} bytes`), 100);
+      }),
+    );
+    const port = await listen(server);
+    const { data } = await rawExchange(port, [`${v1()}hello`], { until: /bytes/ });
+    accepted?.destroy();
+    expect(data).toBe('paused, 0 bytes');
+  });
+
   it('respects pauseOnConnect: the socket is handed on paused', async () => {
     const server = enableProxyProtocol(
       net.createServer({ pauseOnConnect: true }, (socket) => {
@@ -583,5 +619,27 @@ describe('with the rest of Node', () => {
       child.kill('SIGTERM');
       await once(child, 'exit');
     }
+  });
+});
+
+describe('compileTrust', () => {
+  it('accepts 0.0.0.0/0 and ::/0, which proxy-addr alone refuses', async () => {
+    const { compileTrust } = await import('../src/index.js');
+    const v4 = compileTrust('0.0.0.0/0');
+    expect([v4('10.1.2.3'), v4('::ffff:10.1.2.3'), v4('2001:db8::1')]).toEqual([true, true, false]);
+    const v6 = compileTrust(['::/0']);
+    expect([v6('10.1.2.3'), v6('2001:db8::1')]).toEqual([false, true]);
+    const both = compileTrust('0.0.0.0/0, ::/0, 10.0.0.0/8');
+    expect([both('10.1.2.3'), both('2001:db8::1')]).toEqual([true, true]);
+    const mixed = compileTrust('0.0.0.0/0, fd00::/8');
+    expect([mixed('192.0.2.1'), mixed('fd00::1'), mixed('2001:db8::1')]).toEqual([
+      true,
+      true,
+      false,
+    ]);
+  });
+  it('treats a non-IP peer as untrusted rather than throwing', async () => {
+    const { compileTrust } = await import('../src/index.js');
+    expect(compileTrust('10.0.0.0/8')('/run/app.sock')).toBe(false);
   });
 });
