@@ -1,0 +1,21 @@
+export {
+  ErrorCodes,
+  enableProxyProtocol,
+  getProxyHeader,
+  getProxyProtocolInfo,
+  getRealPeer,
+  isProxyProtocolError,
+  NOT_ENABLED_WARNING,
+  type NotEnabledError,
+  ProxyProtocolError,
+  type ProxyProtocolErrorCode,
+  type ProxyProtocolInfo,
+  type ProxyProtocolOptions,
+  type RealPeer,
+} from '@proxyproto/core';
+export type { TrustProxy } from './forwarded.js';
+export {
+  type KoaProxyProtocolOptions,
+  type ProxyProtocolMiddleware,
+  proxyProtocol,
+} from './middleware.js';

@@ -1,0 +1,4 @@
+import { coreAdapter } from './adapters.js';
+import { describeConformance } from './suite.js';
+
+describeConformance(coreAdapter);

@@ -1,0 +1,4 @@
+import { fastifyAdapter } from './adapters.js';
+import { describeConformance } from './suite.js';
+
+describeConformance(fastifyAdapter);
