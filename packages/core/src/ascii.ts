@@ -5,7 +5,10 @@
 // Buffer#latin1Slice all cost two to three times more for the 7..45-byte address strings that
 // every connection produces (measured on Node 20; see docs/benchmarks.md).
 
-/** The string of the `length` (1..45) one-byte char codes at `c[i]`. */
+/** The longest string `asciiString` builds. */
+export const ASCII_STRING_MAX = 45;
+
+/** The string of the `length` (0..ASCII_STRING_MAX) one-byte char codes at `c[i]`. */
 export function asciiString(c: Uint8Array, i: number, length: number): string {
   switch (length) {
     case 1:

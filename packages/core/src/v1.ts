@@ -6,6 +6,10 @@ import {
   parseIPv4,
   parseIPv6,
   parsePort,
+  scanCanonicalIPv6,
+  scanIPv4,
+  scannedPort,
+  scanPort,
   writeIPv4,
   writeIPv6,
 } from './address.js';
@@ -36,6 +40,125 @@ function invalid(message: string): never {
  */
 export function decodeV1(bytes: Uint8Array): DecodeResult | null {
   const len = bytes.length;
+  // Fast path: a complete TCP4 or TCP6 line with canonical addresses, as senders write it. It
+  // scans without building anything and gives up on the first surprise: a byte it does not
+  // expect, the end of the input, or an address in another spelling. The incremental parser
+  // below then starts over and makes every decision (null, which error, at which byte), so the
+  // fast path can only ever agree with it. On the bench inputs (Node 20) it took v1 TCP6 from
+  // ~610 to ~275 ns and v1 TCP4 from ~195 to ~185 ns.
+  if (
+    len > 16 &&
+    bytes[1] === 0x52 &&
+    bytes[2] === 0x4f &&
+    bytes[3] === 0x58 &&
+    bytes[4] === 0x59 &&
+    bytes[5] === SP &&
+    bytes[6] === 0x54 &&
+    bytes[7] === 0x43 &&
+    bytes[8] === 0x50 &&
+    bytes[10] === SP
+  ) {
+    // Separate calls per family rather than a function-valued variable: with both families
+    // seen, such a call site stays polymorphic and TurboFan neither inlines nor specialises it.
+    const v = bytes[9];
+    if (v === 0x36) {
+      const sourceEnd = scanCanonicalIPv6(bytes, 11, len, SP);
+      const destinationEnd = sourceEnd < 0 ? -1 : scanCanonicalIPv6(bytes, sourceEnd + 1, len, SP);
+      const length = destinationEnd < 0 ? -1 : scanPorts(bytes, len, destinationEnd + 1);
+      if (length >= 0) return ipv6Result(bytes, sourceEnd, destinationEnd, length);
+    } else if (v === 0x34) {
+      const sourceEnd = scanIPv4(bytes, 11, len, SP);
+      const destinationEnd = sourceEnd < 0 ? -1 : scanIPv4(bytes, sourceEnd + 1, len, SP);
+      const length = destinationEnd < 0 ? -1 : scanPorts(bytes, len, destinationEnd + 1);
+      if (length >= 0) {
+        // The grammar admits one spelling per IPv4 address: the text is the string.
+        return tcpResult(
+          'IPv4',
+          asciiString(bytes, 11, sourceEnd - 11),
+          scannedSourcePort,
+          asciiString(bytes, sourceEnd + 1, destinationEnd - sourceEnd - 1),
+          scannedPort,
+          length,
+        );
+      }
+    }
+  }
+  return decodeV1Incremental(bytes, len);
+}
+
+/** The source port `scanPorts` found last (the destination port is left in `scannedPort`). */
+let scannedSourcePort = 0;
+
+/**
+ * Fast path: two ports from `pos`, then CRLF. Returns the length of the line, or -1 to take
+ * the incremental path.
+ */
+function scanPorts(bytes: Uint8Array, len: number, pos: number): number {
+  const sourcePortEnd = scanPort(bytes, pos, len, SP);
+  if (sourcePortEnd < 0) return -1;
+  scannedSourcePort = scannedPort;
+  const cr = scanPort(bytes, sourcePortEnd + 1, len, CR);
+  if (cr < 0 || cr + 1 >= len || bytes[cr + 1] !== LF) return -1;
+  return cr + 2;
+}
+
+type Latin1Slice = (this: Uint8Array, start: number, end: number) => string;
+
+/**
+ * Node's Buffer#latin1Slice (what `buffer.toString('latin1')` calls), which works on any
+ * Uint8Array. Not part of Node's documented API, so it is looked up rather than assumed; where
+ * it is missing, `asciiString` gives the same strings.
+ */
+const latin1Slice = (globalThis as { Buffer?: { prototype: { latin1Slice?: Latin1Slice } } }).Buffer
+  ?.prototype.latin1Slice;
+
+/** The fast path's result for a TCP6 line whose two addresses were checked canonical. */
+function ipv6Result(
+  bytes: Uint8Array,
+  sourceEnd: number,
+  destinationEnd: number,
+  length: number,
+): DecodeResult {
+  // Canonical text is the string as it is. One native call for both addresses, then two
+  // substrings (from 13 chars on, slices that share it), measured ~30 ns a line faster than
+  // two asciiString calls for the 20..40-char addresses of the bench (Node 20): the length of
+  // these varies so much that asciiString's dispatch and copy loop mispredict on every call.
+  const destinationStart = sourceEnd + 1;
+  let source: string;
+  let destination: string;
+  if (latin1Slice !== undefined) {
+    const both = latin1Slice.call(bytes, 11, destinationEnd);
+    source = both.substring(0, sourceEnd - 11);
+    destination = both.substring(destinationStart - 11);
+  } else {
+    source = asciiString(bytes, 11, sourceEnd - 11);
+    destination = asciiString(bytes, destinationStart, destinationEnd - destinationStart);
+  }
+  return tcpResult('IPv6', source, scannedSourcePort, destination, scannedPort, length);
+}
+
+function tcpResult(
+  family: 'IPv4' | 'IPv6',
+  source: string,
+  sourcePort: number,
+  destination: string,
+  destinationPort: number,
+  length: number,
+): DecodeResult {
+  const header: ProxyHeader = {
+    version: 1,
+    command: 'PROXY',
+    family,
+    transport: 'STREAM',
+    source: { address: source, port: sourcePort },
+    destination: { address: destination, port: destinationPort },
+    tlvs: NO_TLVS,
+  };
+  return { header, length };
+}
+
+/** The byte-at-a-time parser: null for a valid prefix, the first wrong byte throws. */
+export function decodeV1Incremental(bytes: Uint8Array, len: number): DecodeResult | null {
   const prefixEnd = Math.min(len, 6);
   for (let i = 1; i < prefixEnd; i++) {
     if (bytes[i] !== PREFIX[i]) {
@@ -105,16 +228,7 @@ function finishTcp(
   if (i === NEED_MORE) return null;
   if (i >= len) return null;
   if (bytes[i] !== LF) invalid('a CR not followed by LF');
-  const header: ProxyHeader = {
-    version: 1,
-    command: 'PROXY',
-    family,
-    transport: 'STREAM',
-    source: { address: source, port: sourcePort },
-    destination: { address: destination, port: parsedPort },
-    tlvs: NO_TLVS,
-  };
-  return { header, length: i + 1 };
+  return tcpResult(family, source, sourcePort, destination, parsedPort, i + 1);
 }
 
 function decodeUnknown(bytes: Uint8Array, len: number): DecodeResult | null {

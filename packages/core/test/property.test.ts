@@ -190,3 +190,47 @@ describe('properties', () => {
     );
   });
 });
+
+describe('the v1 fast path', () => {
+  // decodeV1 scans complete canonical lines without the byte-at-a-time parser; it must never
+  // decide anything the incremental parser would decide differently.
+  it('agrees with the incremental parser on valid, mutated and cut lines', async () => {
+    const { decodeV1Incremental } = await import('../src/v1.js');
+    const outcome = (run: () => DecodeResult | null) => {
+      try {
+        return run();
+      } catch (error) {
+        if (!isProxyProtocolError(error)) throw error;
+        return { error: error.code };
+      }
+    };
+    const line = fc.oneof(
+      fc.tuple(ipv4, ipv4, port, port).map(([a, b, p, q]) => `PROXY TCP4 ${a} ${b} ${p} ${q}\r\n`),
+      fc.tuple(ipv6, ipv6, port, port).map(([a, b, p, q]) => `PROXY TCP6 ${a} ${b} ${p} ${q}\r\n`),
+    );
+    const edit = fc.record({
+      at: fc.nat(),
+      byte: fc.constantFrom(0x20, 0x30, 0x31, 0x39, 0x3a, 0x2e, 0x0d, 0x0a, 0x41, 0x61, 0x66, 0x67),
+      kind: fc.constantFrom('set', 'insert', 'delete', 'cut'),
+    });
+    fc.assert(
+      fc.property(line, fc.array(edit, { maxLength: 3 }), (text, edits) => {
+        let bytes = Array.from(Buffer.from(text, 'latin1'));
+        for (const e of edits) {
+          const at = e.at % bytes.length;
+          if (e.kind === 'set') bytes[at] = e.byte;
+          else if (e.kind === 'insert') bytes.splice(at, 0, e.byte);
+          else if (e.kind === 'delete') bytes.splice(at, 1);
+          else bytes = bytes.slice(0, at);
+          if (bytes.length === 0) return;
+        }
+        if (bytes[0] !== 0x50) return; // not v1: decode() never reaches either parser
+        const input = Buffer.from(bytes);
+        expect(outcome(() => decode(input))).toEqual(
+          outcome(() => decodeV1Incremental(input, input.length)),
+        );
+      }),
+      { numRuns: 20000 },
+    );
+  });
+});
