@@ -130,3 +130,47 @@ export function body(data: string): Record<string, unknown> {
 
 export const GET = 'GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n';
 export const GET_KEEPALIVE = 'GET /1 HTTP/1.1\r\nHost: test\r\n\r\n';
+
+// For the adapter packages' tests, which import this file too.
+
+/** Resolves with the port once `server` (listening already, or about to) listens. */
+export function listening(server: net.Server): Promise<number> {
+  open.add(server);
+  return new Promise((resolve, reject) => {
+    const done = () => resolve((server.address() as net.AddressInfo).port);
+    if (server.listening) done();
+    else {
+      server.once('listening', done);
+      server.once('error', reject);
+    }
+  });
+}
+
+export const v1 = (source = '203.0.113.7', port = 51000) =>
+  `PROXY TCP4 ${source} 192.0.2.1 ${port} 443\r\n`;
+
+export function get(path = '/', headers: Record<string, string> = {}): string {
+  const lines = [`GET ${path} HTTP/1.1`, 'Host: app.example', 'Connection: close'];
+  for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
+  return `${lines.join('\r\n')}\r\n\r\n`;
+}
+
+/** Writes `chunks` on a raw connection and resolves with the reply once the server closes. */
+export async function send(port: number, ...chunks: (Uint8Array | string)[]): Promise<string> {
+  return (await rawExchange(port, chunks)).data;
+}
+
+/** Status and JSON body of the response in `data`. */
+export function response(data: string): { status: number; body: Record<string, unknown> } {
+  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(data)?.[1]), body: body(data) };
+}
+
+/** `process.emitWarning` calls with `code` from now on; `stop()` detaches. */
+export function warnings(code: string): { seen: Error[]; stop: () => void } {
+  const seen: Error[] = [];
+  const listener = (warning: Error & { code?: string }) => {
+    if (warning.code === code) seen.push(warning);
+  };
+  process.on('warning', listener);
+  return { seen, stop: () => process.off('warning', listener) };
+}

@@ -4,12 +4,20 @@ import express4 from 'express4';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  closeAll,
+  get,
+  listening,
+  response,
+  send,
+  v1,
+  warnings,
+} from '../../core/test/net-helpers.js';
+import {
   ErrorCodes,
   NOT_ENABLED_WARNING,
   type ProxyProtocolMiddleware,
   proxyProtocol,
 } from '../src/index.js';
-import { closeAll, get, listening, response, send, v1, warnings } from './helpers.js';
 
 afterEach(closeAll);
 

@@ -5,12 +5,21 @@ import tls from 'node:tls';
 import { encode, isProxyProtocolEnabled } from '@proxyproto/core';
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
+import {
+  closeAll,
+  get,
+  listening,
+  response,
+  send,
+  tlsOptions,
+  v1,
+  warnings,
+} from '../../core/test/net-helpers.js';
 import proxyProtocolDefault, {
   ErrorCodes,
   NOT_ENABLED_WARNING,
   proxyProtocol,
 } from '../src/index.js';
-import { closeAll, get, listening, response, send, tlsOptions, v1, warnings } from './helpers.js';
 
 const instances: { close(): PromiseLike<unknown> }[] = [];
 afterEach(async () => {

@@ -5,12 +5,20 @@ import Koa2 from 'koa2';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  closeAll,
+  get,
+  listening,
+  response,
+  send,
+  v1,
+  warnings,
+} from '../../core/test/net-helpers.js';
+import {
   ErrorCodes,
   type KoaProxyProtocolOptions,
   NOT_ENABLED_WARNING,
   proxyProtocol,
 } from '../src/index.js';
-import { closeAll, get, listening, response, send, v1, warnings } from './helpers.js';
 
 afterEach(closeAll);
 
