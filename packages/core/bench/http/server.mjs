@@ -1,0 +1,125 @@
+// One HTTP server variant of the HTTP bench, in its own process (forked by http.bench.mjs).
+//
+//   node bench/http/server.mjs <kind> <expected-address>
+//
+// kind: plain (node:http), ours (node:http + enableProxyProtocol), proxywrap (findhit-proxywrap
+// wrapping node:http). Every kind answers every request with the same tiny response whose body
+// is `req.socket.remoteAddress`, so each request pays for reading the address the way an app
+// does. The parent talks to it over IPC:
+//   -> { port }                       once listening on 127.0.0.1:0
+//   <- 'stats'  -> { type: 'stats', requests, mismatched, refused, refused, refusedOther, lastRefusal,
+//                                        lastMismatch, cpuMicros }
+//                                      (process CPU time since the last 'stats'; then zeroed)
+//   <- 'memory' -> { type: 'memory', connections, rss, heapUsed, heapTotal, external }
+//                                      (after two full GCs when run with --expose-gc)
+
+import http from 'node:http';
+import { createRequire } from 'node:module';
+
+const [kind, expected] = process.argv.slice(2);
+const headerTimeout = Number(process.env.BENCH_HEADER_TIMEOUT ?? 5000);
+
+let requests = 0;
+let mismatched = 0;
+let refused = 0;
+/** Refusals other than a peer closing before its header (wrk closes its sockets when it stops). */
+let refusedOther = 0;
+let lastRefusal;
+let lastMismatch;
+let cpuSince = process.cpuUsage();
+
+function handler(req, res) {
+  const address = req.socket.remoteAddress;
+  if (address === expected) requests++;
+  else {
+    mismatched++;
+    lastMismatch = address;
+  }
+  res.setHeader('Content-Type', 'text/plain');
+  res.end(address);
+}
+
+let server;
+if (kind === 'plain') {
+  server = http.createServer(handler);
+} else if (kind === 'ours') {
+  const { enableProxyProtocol } = await import('../../dist/index.js');
+  server = enableProxyProtocol(http.createServer(handler), {
+    headerTimeout,
+    onError: (error) => {
+      refused++;
+      if (
+        error.code !== 'ERR_PROXY_PROTOCOL_INCOMPLETE_HEADER' &&
+        error.code !== 'ERR_PROXY_PROTOCOL_SOCKET_ERROR'
+      ) {
+        refusedOther++;
+        lastRefusal = error.code;
+      }
+    },
+  });
+} else if (kind === 'proxywrap') {
+  const require = createRequire(import.meta.url);
+  // As its README shows: `require('findhit-proxywrap').proxy(http).createServer(app)`.
+  const proxiedHttp = require('findhit-proxywrap').proxy(http);
+  server = proxiedHttp.createServer(handler);
+  // In strict mode it destroys a bad connection with an error on the socket; count it rather
+  // than crash the process.
+  server.on('connection', (socket) => {
+    socket.on('error', () => {
+      refused++;
+    });
+  });
+} else {
+  throw new Error(`unknown server kind ${kind}`);
+}
+
+function connections() {
+  return new Promise((resolve, reject) =>
+    server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+  );
+}
+
+process.on('message', async (message) => {
+  if (message === 'stats') {
+    const cpu = process.cpuUsage(cpuSince);
+    cpuSince = process.cpuUsage();
+    const cpuMicros = cpu.user + cpu.system;
+    process.send({
+      type: 'stats',
+      requests,
+      mismatched,
+      refused,
+      refusedOther,
+      lastRefusal,
+      lastMismatch,
+      cpuMicros,
+      cpuUserMicros: cpu.user,
+    });
+    requests = 0;
+    mismatched = 0;
+    refused = 0;
+    refusedOther = 0;
+    lastRefusal = undefined;
+    lastMismatch = undefined;
+  } else if (message === 'memory') {
+    if (typeof globalThis.gc === 'function') {
+      globalThis.gc();
+      await new Promise((resolve) => setImmediate(resolve));
+      globalThis.gc();
+    }
+    const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
+    process.send({
+      type: 'memory',
+      connections: await connections(),
+      rss,
+      heapUsed,
+      heapTotal,
+      external,
+    });
+  }
+});
+process.on('disconnect', () => process.exit(0));
+
+server.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, () => {
+  process.send({ type: 'listening', port: server.address().port });
+});
