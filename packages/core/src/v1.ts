@@ -65,7 +65,11 @@ export function decodeV1(bytes: Uint8Array): DecodeResult | null {
       const sourceEnd = scanCanonicalIPv6(bytes, 11, len, SP);
       const destinationEnd = sourceEnd < 0 ? -1 : scanCanonicalIPv6(bytes, sourceEnd + 1, len, SP);
       const length = destinationEnd < 0 ? -1 : scanPorts(bytes, len, destinationEnd + 1);
-      if (length >= 0) return ipv6Result(bytes, sourceEnd, destinationEnd, length);
+      // Two dotted-tail addresses (::ffff:255.255.255.255 at full length) make a line longer
+      // than the spec allows: the incremental parser refuses it.
+      if (length >= 0 && length <= V1_MAX_LENGTH) {
+        return ipv6Result(bytes, sourceEnd, destinationEnd, length);
+      }
     } else if (v === 0x34) {
       const sourceEnd = scanIPv4(bytes, 11, len, SP);
       const destinationEnd = sourceEnd < 0 ? -1 : scanIPv4(bytes, sourceEnd + 1, len, SP);
@@ -186,7 +190,14 @@ export function decodeV1Incremental(bytes: Uint8Array, len: number): DecodeResul
     if (v !== 0x34 && v !== 0x36) invalid('unknown protocol');
     if (len < 11) return null;
     if (bytes[10] !== SP) invalid('expected a single space after the protocol');
-    return v === 0x34 ? decodeTcp4(bytes, len) : decodeTcp6(bytes, len);
+    // Only the first 107 bytes can belong to the line. If the CR is not at index 105 or before,
+    // the line cannot end in time, whatever the bytes after it are.
+    const limit = len < V1_MAX_LENGTH ? len : V1_MAX_LENGTH;
+    const result = v === 0x34 ? decodeTcp4(bytes, limit) : decodeTcp6(bytes, limit);
+    if (result === null && limit >= V1_MAX_LENGTH - 1 && bytes[V1_MAX_LENGTH - 2] !== CR) {
+      tooLong();
+    }
+    return result;
   }
   if (p0 === 0x55) return decodeUnknown(bytes, len);
   invalid('unknown protocol');
@@ -258,6 +269,10 @@ function decodeUnknown(bytes: Uint8Array, len: number): DecodeResult | null {
     }
   }
   if (len <= lastCr) return null;
+  tooLong();
+}
+
+function tooLong(): never {
   throw protocolError(
     ErrorCodes.HEADER_TOO_LONG,
     `Invalid PROXY v1 header: no CRLF within ${V1_MAX_LENGTH} bytes`,

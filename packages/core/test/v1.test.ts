@@ -164,6 +164,33 @@ describe('v1: the human-readable header (spec 2.1)', () => {
     });
   });
 
+  describe('at most 107 bytes, CRLF included', () => {
+    it('refuses a TCP6 line over 107 bytes, which only dotted-tail addresses can make', () => {
+      const address = 'ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255';
+      const line = `PROXY TCP6 ${address} ${address} 65535 65535\r\n`;
+      expect(line.length).toBe(116);
+      expectCode(ascii(line), ErrorCodes.HEADER_TOO_LONG);
+      // At every split: a valid prefix until byte 106 shows there is no CR in time.
+      for (let end = 11; end < line.length; end++) {
+        const prefix = ascii(line.slice(0, end));
+        if (end < 106) expect(decode(prefix)).toBeNull();
+        else expectCode(prefix, ErrorCodes.HEADER_TOO_LONG);
+      }
+    });
+    it('accepts a TCP6 line of exactly 107 bytes', () => {
+      const source = 'ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255';
+      const line = `PROXY TCP6 ${source} ffff:ffff:ffff:1:1:1:255.255.255.255 65535 65535\r\n`;
+      expect(line.length).toBe(107);
+      expect(decode(ascii(`${line}GET`))).toMatchObject({
+        length: 107,
+        header: {
+          source: { address: 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', port: 65535 },
+          destination: { address: 'ffff:ffff:ffff:1:1:1:ffff:ffff', port: 65535 },
+        },
+      });
+    });
+  });
+
   describe('UNKNOWN', () => {
     it('accepts the short form "PROXY UNKNOWN\\r\\n" as UNSPEC without addresses', () => {
       expect(decode(ascii('PROXY UNKNOWN\r\n'))).toEqual({
