@@ -136,8 +136,11 @@ export function decodeV2(bytes: Uint8Array): DecodeResult | null {
   const isProxy = verCmd === 0x21;
   const familyNibble = famTr >>> 4;
   const transportNibble = famTr & 0x0f;
-  const addressSize =
-    familyNibble === 0 || transportNibble === 0 ? 0 : (ADDRESS_SIZE[familyNibble] as number);
+  // An address family with an UNSPEC transport (0x10, 0x20, 0x30) is no combination the spec
+  // lists: whether ports follow the addresses is not said, so neither is where TLVs would start.
+  // Its address information is ignored (as the spec asks for UNSPEC) and no TLVs are read.
+  const layoutKnown = familyNibble === 0 || transportNibble !== 0;
+  const addressSize = layoutKnown ? (ADDRESS_SIZE[familyNibble] as number) : 0;
   if (blockLength < addressSize && isProxy) {
     throw protocolError(
       ErrorCodes.ADDRESS_TOO_SHORT,
@@ -195,7 +198,9 @@ export function decodeV2(bytes: Uint8Array): DecodeResult | null {
   // A LOCAL header may announce a family yet carry a shorter block: the spec says to ignore the
   // block then, and without the addresses there is no knowing where TLVs would start.
   const tlvStart = V2_FIXED_LENGTH + addressSize;
-  if (tlvStart < total && blockLength >= addressSize) decodeTlvs(bytes, tlvStart, total, header);
+  if (layoutKnown && tlvStart < total && blockLength >= addressSize) {
+    decodeTlvs(bytes, tlvStart, total, header);
+  }
   return { header, length: total };
 }
 

@@ -86,6 +86,30 @@ describe('v2: the binary header (spec 2.2)', () => {
     });
   });
 
+  it('accepts a family with the UNSPEC transport (\\x10, \\x20, \\x30), ignoring its block', () => {
+    // No listed combination: whether ports follow is not said, so the block is skipped whole
+    // and not read as TLVs (the spec: LOCAL must be accepted; UNSPEC address info is ignored).
+    for (const [command, famTr, block] of [
+      ['LOCAL', '10', '0a000001 0a000002 1f90 0050'],
+      ['PROXY', '10', '0a000001 0a000002 1f90 0050'],
+      ['LOCAL', '20', '00'.repeat(36)],
+      ['PROXY', '30', '2f'.repeat(216)],
+    ] as const) {
+      const bytes = hex(block);
+      const length = bytes.length.toString(16).padStart(4, '0');
+      const cmd = command === 'LOCAL' ? '20' : '21';
+      const result = decode(hex(`${SIG} ${cmd} ${famTr} ${length} ${block} 4745`));
+      expect(result?.length).toBe(16 + bytes.length);
+      expect(result?.header).toEqual({
+        version: 2,
+        command,
+        family: ['UNSPEC', 'IPv4', 'IPv6', 'UNIX'][Number.parseInt(famTr, 16) >> 4],
+        transport: 'UNSPEC',
+        tlvs: [],
+      });
+    }
+  });
+
   it('uses the length field, not the family, to find the end of the header', () => {
     const bytes = hex(`${SIG} 21 11 000f 01020304 05060708 0001 0002 040000 ffff`);
     expect(decode(bytes)?.length).toBe(31);
