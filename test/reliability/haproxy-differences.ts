@@ -86,13 +86,16 @@ function tlvContentProblem(bytes: Uint8Array): string | undefined {
     if ((type === 0x02 || type === 0x30) && !isUtf8(value)) return 'not UTF-8';
     if (type === 0x20) {
       if (value.length < 5) return 'SSL TLV shorter than 5 bytes';
+      const seenSub = new Set<number>();
       for (let i = 5; i < value.length; ) {
         if (i + 3 > value.length) return 'SSL sub-TLV frame';
         const length = ((value[i + 1] as number) << 8) | (value[i + 2] as number);
         if (i + 3 + length > value.length) return 'SSL sub-TLV overruns';
         const subtype = value[i] as number;
-        if (subtype >= 0x21 && subtype <= 0x25 && !isUtf8(value.subarray(i + 3, i + 3 + length))) {
-          return 'SSL sub-TLV not UTF-8';
+        if (subtype >= 0x21 && subtype <= 0x25) {
+          if (seenSub.has(subtype)) return 'duplicate SSL sub-TLV';
+          seenSub.add(subtype);
+          if (!isUtf8(value.subarray(i + 3, i + 3 + length))) return 'SSL sub-TLV not UTF-8';
         }
         i += 3 + length;
       }
@@ -267,7 +270,8 @@ export const differences: Difference[] = [
     haproxy:
       'accepts TLVs whose frame is sound but whose content is not: an AUTHORITY or NETNS that ' +
       'is not UTF-8, a PP2_TYPE_SSL shorter than its 5 fixed bytes or with overrunning or ' +
-      'non-UTF-8 sub-TLVs, a second ALPN, AUTHORITY, CRC32C, SSL or NETNS (it keeps the last)',
+      'non-UTF-8 sub-TLVs, a second ALPN, AUTHORITY, CRC32C, SSL or NETNS, or a second SSL ' +
+      'sub-TLV of a known type (it keeps the last)',
     ours: 'refuses the connection (ERR_PROXY_PROTOCOL_INVALID_TLV)',
     spec:
       'Contains the host name value passed by the client, as an UTF8-encoded string. / For the ' +

@@ -109,8 +109,16 @@ function decodeSsl(value: Uint8Array): ProxySslInfo {
     0;
   const tlvs = readTlvs(value, 5, value.length, 'PP2_TYPE_SSL');
   const ssl: ProxySslInfo = { client, verify, tlvs };
+  let seen = 0; // as for the top-level TLVs: a repeated known sub-TLV is refused, not guessed
   for (const sub of tlvs) {
-    switch (sub.type) {
+    const { type } = sub;
+    if (type >= SslTlvType.VERSION && type <= SslTlvType.KEY_ALG) {
+      const bit = 1 << (type - SslTlvType.VERSION);
+      if (seen & bit)
+        invalidTlv(`PP2_TYPE_SSL sub-type 0x${type.toString(16)} appears more than once`);
+      seen |= bit;
+    }
+    switch (type) {
       case SslTlvType.VERSION:
         ssl.version = text(sub.value, 'PP2_SUBTYPE_SSL_VERSION');
         break;

@@ -254,6 +254,12 @@ describe('v2 TLVs (spec 2.2.1 - 2.2.8)', () => {
   it('rejects a known TLV that appears twice instead of picking one', () => {
     expectCode(header('02 0001 61  02 0001 62'), ErrorCodes.INVALID_TLV);
   });
+  it('rejects a known SSL sub-TLV that appears twice, and keeps unknown ones', () => {
+    // PP2_TYPE_SSL (0x20) of 13 bytes: client, verify, then two CN (0x22) sub-TLVs "a" and "b".
+    expectCode(header('20 000d 01 00000000 22 0001 61 22 0001 62'), ErrorCodes.INVALID_TLV);
+    const twice = decode(header('20 000d 01 00000000 26 0001 61 26 0001 62'));
+    expect(twice?.header.ssl?.tlvs.map((t) => t.type)).toEqual([0x26, 0x26]);
+  });
 
   describe('PP2_TYPE_CRC32C (2.2.3)', () => {
     it('verifies a correct checksum and reports it', () => {
