@@ -186,11 +186,18 @@ export function enableProxyProtocol<S extends Server>(
   server.on('connection', onConnection);
   // Connection listeners added later (`server.on('connection', ...)` after this call) are moved
   // behind the header too. A microtask runs before any I/O, so no connection can slip past.
+  // They are taken as the server holds them (a once() wrapper stays one), and those prepended
+  // run before the others, as they would have.
   server.on('newListener', (event: string | symbol, listener: ConnectionListener) => {
     if (event !== 'connection' || listener === onConnection) return;
     queueMicrotask(() => {
-      server.removeListener('connection', listener);
-      state.listeners.push(listener);
+      const raw = server.rawListeners('connection') as ConnectionListener[];
+      const at = raw.indexOf(onConnection);
+      for (const moved of raw) {
+        if (moved !== onConnection) server.removeListener('connection', moved);
+      }
+      if (at > 0) state.listeners.unshift(...raw.slice(0, at));
+      state.listeners.push(...raw.slice(at + 1));
     });
   });
   wrapCloseMethod(server, state, 'closeAllConnections');
@@ -223,8 +230,11 @@ function onConnection(this: ProxiedServer, socket: ProxiedSocket): void {
     info: undefined,
   };
   socket[kConnection] = connection;
-  const address = state.trustsAll ? undefined : socket.remoteAddress;
-  if (address !== undefined && !state.trust(address)) {
+  // Read the peer now, while the handle is there: a refusal after a reset still names it, and
+  // Node caches it (`_peername`) before the header replaces it. One getpeername either way.
+  const address = socket.remoteAddress;
+  if (address !== undefined) connection.peer = socket._peername;
+  if (!state.trustsAll && (address === undefined || !state.trust(address))) {
     if (state.direct) {
       state.stats.direct++;
       handOver(state, socket);
@@ -292,9 +302,6 @@ function onData(this: ProxiedSocket, chunk: Buffer): void {
   connection.buffer = null;
   const { header } = result;
   connection.header = header;
-  // Node's own cached peer object ({ address, family, port }), before it is replaced.
-  connection.peer =
-    this.remoteAddress !== undefined && this._peername !== undefined ? this._peername : undefined;
   const { source } = header;
   if (
     source !== undefined &&
@@ -386,8 +393,9 @@ function finishWaiting(socket: ProxiedSocket, state: ServerState): void {
 }
 
 function refuse(state: ServerState, socket: ProxiedSocket, error: ProxyProtocolError): void {
-  const remoteAddress = socket[kConnection]?.peer?.address ?? socket.remoteAddress;
-  const remotePort = socket.remotePort;
+  const peer = socket[kConnection]?.peer;
+  const remoteAddress = peer?.address;
+  const remotePort = peer?.port;
   finishWaiting(socket, state);
   const connection = socket[kConnection];
   if (connection) connection.buffer = null;

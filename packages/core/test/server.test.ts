@@ -468,6 +468,41 @@ describe('net.Server and server lifecycle', () => {
     expect(data).toBe('203.0.113.7:51000 hello');
   });
 
+  it('keeps once() and prependListener() connection listeners as they were added', async () => {
+    const calls: string[] = [];
+    const server = enableProxyProtocol(
+      net.createServer((socket) => {
+        calls.push('created');
+        socket.end();
+      }),
+    );
+    server.once('connection', () => calls.push('once'));
+    server.prependListener('connection', () => calls.push('prepended'));
+    const port = await listen(server);
+    await rawExchange(port, [v1()]);
+    await rawExchange(port, [v1()]);
+    expect(calls).toEqual(['prepended', 'created', 'once', 'prepended', 'created']);
+  });
+
+  it('names the peer of a connection reset before its header, with the default trust', async () => {
+    const server = enableProxyProtocol(net.createServer());
+    const seen = refusals(server);
+    const port = await listen(server);
+    const client = net.connect(port, '127.0.0.1');
+    await once(client, 'connect');
+    const { localPort } = client;
+    client.write('PROXY ');
+    while (getProxyProtocolStats(server)?.pending !== 1) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 50)); // the server has read "PROXY "
+    client.resetAndDestroy();
+    while (seen.length === 0) await new Promise((r) => setTimeout(r, 5));
+    expect(seen[0]?.error.code).toBe(ErrorCodes.SOCKET_ERROR);
+    expect(seen[0]?.info).toMatchObject({
+      remoteAddress: '127.0.0.1',
+      remotePort: localPort,
+    });
+  });
+
   it('leaves the flow to the connection listener: a socket it resumes sees the peer close', async () => {
     // Found by the reliability suite: the core once undid a listener's resume() after handing
     // the socket on, so such a socket never read the FIN and stayed open forever.
