@@ -1,6 +1,11 @@
-import { Socket } from 'node:net';
+import { type Server, Socket } from 'node:net';
 import { ErrorCodes, ProxyProtocolError } from './errors.js';
-import { isProxyProtocolConnection } from './server.js';
+import {
+  enableProxyProtocol,
+  isProxyProtocolConnection,
+  type ProxyProtocolOptions,
+  validateProxyProtocolOptions,
+} from './server.js';
 
 // What the framework adapters share, so each stays a thin translation to its framework's idiom.
 
@@ -54,5 +59,22 @@ export function createNotEnabledCheck(
       );
     }
     return strict ? notEnabledError() : undefined;
+  };
+}
+
+/**
+ * Checks `options` at once, so a mistake fails at startup rather than at the first listen(),
+ * and returns the adapter's `enable(server)`: enables the PROXY protocol with these options,
+ * once per server (a second call for the same server is a no-op, not an error).
+ */
+export function createEnabler(options: ProxyProtocolOptions): <S extends Server>(server: S) => S {
+  validateProxyProtocolOptions(options);
+  const enabled = new WeakSet<Server>();
+  return (server) => {
+    if (!enabled.has(server)) {
+      enableProxyProtocol(server, options);
+      enabled.add(server);
+    }
+    return server;
   };
 }

@@ -7,6 +7,7 @@ export {
   type ProxyProtocolErrorCode,
 } from './errors.js';
 export {
+  createEnabler,
   createNotEnabledCheck,
   NOT_ENABLED_WARNING,
   type NotEnabledError,
@@ -37,7 +38,14 @@ export {
   SslTlvType,
   TlvType,
 } from './tlv.js';
-export { compileTrust, type TrustCheck, type TrustedSources } from './trust.js';
+export {
+  compileHopTrust,
+  compileTrust,
+  type HopTrustCheck,
+  type TrustCheck,
+  type TrustedHops,
+  type TrustedSources,
+} from './trust.js';
 export type {
   DecodeResult,
   EncodeOptions,

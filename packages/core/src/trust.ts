@@ -1,4 +1,4 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIP, isIPv4 } from 'node:net';
 import proxyAddr from 'proxy-addr';
 import { ErrorCodes, ProxyProtocolError } from './errors.js';
 
@@ -17,7 +17,36 @@ export type TrustCheck = (address: string) => boolean;
 const trustAll: TrustCheck = () => true;
 const trustNone: TrustCheck = () => false;
 
-export function compileTrust(trusted: TrustedSources | undefined): TrustCheck {
+/**
+ * Which X-Forwarded-For hops to trust, as Express's `trust proxy` setting takes it: the forms of
+ * `TrustedSources`, a hop count, or a function `(address, hop) => boolean`.
+ */
+export type TrustedHops = TrustedSources | number | ((address: string, hop: number) => boolean);
+
+/** Compiled once; `hop` is 0 for the socket's peer, 1 for the last X-Forwarded-For entry, ... */
+export type HopTrustCheck = (address: string, hop: number) => boolean;
+
+function invalidTrust(message: string, cause?: unknown): never {
+  throw new ProxyProtocolError(ErrorCodes.INVALID_OPTION, message, { cause });
+}
+
+/**
+ * Compiles X-Forwarded-For hop trust (what an adapter needs where the framework has none of its
+ * own, Koa): the same address forms and ranges as `trusted`, `0.0.0.0/0` and `::/0` included.
+ */
+export function compileHopTrust(trusted: TrustedHops, option = 'trustProxy'): HopTrustCheck {
+  if (typeof trusted === 'function') return (address, hop) => trusted(address, hop) === true;
+  if (typeof trusted === 'number') {
+    if (!Number.isInteger(trusted) || trusted < 0) {
+      invalidTrust(`${option} as a hop count must be a whole number of 0 or more`);
+    }
+    return (_address, hop) => hop < trusted;
+  }
+  const check = compileTrust(trusted, option);
+  return (address) => check(address);
+}
+
+export function compileTrust(trusted: TrustedSources | undefined, option = 'trusted'): TrustCheck {
   if (trusted === undefined || trusted === true) return trustAll;
   if (trusted === false) return trustNone;
   if (typeof trusted === 'function') {
@@ -25,38 +54,38 @@ export function compileTrust(trusted: TrustedSources | undefined): TrustCheck {
   }
   const list = typeof trusted === 'string' ? trusted.split(',') : trusted;
   if (!Array.isArray(list) || list.some((entry) => typeof entry !== 'string')) {
-    throw new ProxyProtocolError(
-      ErrorCodes.INVALID_OPTION,
-      'trusted must be a boolean, a function, an address/CIDR/name, or an array of them',
+    invalidTrust(
+      `${option} must be a boolean, a function, an address/CIDR/name, or an array of them`,
     );
   }
   let entries = list.map((entry) => entry.trim()).filter((entry) => entry !== '');
   // proxy-addr refuses a /0 prefix, yet `0.0.0.0/0` is what operators write for "any" (it is
-  // ingress-nginx's default proxy-real-ip-cidr): any IPv4 peer, mapped ones included.
+  // ingress-nginx's default proxy-real-ip-cidr): any IPv4 peer, mapped ones included. `::/0`
+  // is every address, as proxy-addr matches IPv4 ones against IPv6 ranges in mapped form.
   const anyIPv4 = entries.includes('0.0.0.0/0');
   const anyIPv6 = entries.includes('::/0');
   entries = entries.filter((entry) => entry !== '0.0.0.0/0' && entry !== '::/0');
-  if (anyIPv4 && anyIPv6) return trustAll;
-  if (entries.length === 0 && !anyIPv4 && !anyIPv6) return trustNone;
   let check: (address: string, hop: number) => boolean;
   try {
     // proxy-addr is what Express compiles `trust proxy` with: same forms, same matching of
     // IPv4-mapped IPv6 peers (`::ffff:10.0.0.1`) against IPv4 ranges.
     check = entries.length > 0 ? proxyAddr.compile(entries) : () => false;
   } catch (error) {
-    throw new ProxyProtocolError(
-      ErrorCodes.INVALID_OPTION,
-      `trusted: ${(error as Error).message}`,
-      { cause: error },
-    );
+    invalidTrust(`${option}: ${(error as Error).message}`, error);
   }
+  if (anyIPv6) return (address) => isIP(address) !== 0;
+  if (entries.length === 0 && !anyIPv4) return trustNone;
   return (address) => {
-    if (anyIPv4 && (isIPv4(address) || address.startsWith('::ffff:'))) return true;
-    if (anyIPv6 && isIPv6(address)) return true;
+    if (anyIPv4 && (isIPv4(address) || isMappedIPv4(address))) return true;
     try {
       return check(address, 0);
     } catch {
       return false; // not an IP address (a UNIX socket peer): not in any range
     }
   };
+}
+
+/** `::ffff:192.0.2.1`, as Node reports an IPv4 peer on a dual-stack listener. */
+function isMappedIPv4(address: string): boolean {
+  return address.startsWith('::ffff:') && isIPv4(address.slice(7));
 }

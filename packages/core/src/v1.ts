@@ -192,7 +192,7 @@ export function decodeV1Incremental(bytes: Uint8Array, len: number): DecodeResul
     if (bytes[10] !== SP) invalid('expected a single space after the protocol');
     // Only the first 107 bytes can belong to the line. If the CR is not at index 105 or before,
     // the line cannot end in time, whatever the bytes after it are.
-    const limit = len < V1_MAX_LENGTH ? len : V1_MAX_LENGTH;
+    const limit = Math.min(len, V1_MAX_LENGTH);
     const result = v === 0x34 ? decodeTcp4(bytes, limit) : decodeTcp6(bytes, limit);
     if (result === null && limit >= V1_MAX_LENGTH - 1 && bytes[V1_MAX_LENGTH - 2] !== CR) {
       tooLong();

@@ -662,8 +662,14 @@ describe('compileTrust', () => {
     const { compileTrust } = await import('../src/index.js');
     const v4 = compileTrust('0.0.0.0/0');
     expect([v4('10.1.2.3'), v4('::ffff:10.1.2.3'), v4('2001:db8::1')]).toEqual([true, true, false]);
+    expect(v4('::ffff:0:10.1.2.3')).toBe(false); // IPv4-translated, not mapped
+    // As proxy-addr matches an IPv4 address against an IPv6 range: in mapped form.
     const v6 = compileTrust(['::/0']);
-    expect([v6('10.1.2.3'), v6('2001:db8::1')]).toEqual([false, true]);
+    expect([v6('10.1.2.3'), v6('::ffff:10.1.2.3'), v6('2001:db8::1')]).toEqual([true, true, true]);
+    expect(v6('/run/app.sock')).toBe(false);
+    expect(() => compileTrust('::/0, 10.0.0.0/33')).toThrow(
+      expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }),
+    );
     const both = compileTrust('0.0.0.0/0, ::/0, 10.0.0.0/8');
     expect([both('10.1.2.3'), both('2001:db8::1')]).toEqual([true, true]);
     const mixed = compileTrust('0.0.0.0/0, fd00::/8');
@@ -672,6 +678,27 @@ describe('compileTrust', () => {
       true,
       false,
     ]);
+  });
+  it('compileHopTrust: hop counts, hop functions and the same address forms as trusted', async () => {
+    const { compileHopTrust } = await import('../src/index.js');
+    const two = compileHopTrust(2);
+    expect([two('10.0.0.1', 0), two('10.0.0.1', 1), two('10.0.0.1', 2)]).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    const secondHop = compileHopTrust((_address, hop) => hop === 1);
+    expect([secondHop('10.0.0.1', 0), secondHop('10.0.0.1', 1)]).toEqual([false, true]);
+    const any = compileHopTrust('0.0.0.0/0');
+    expect([any('10.0.0.1', 5), any('2001:db8::1', 0)]).toEqual([true, false]);
+    for (const bad of [-1, 1.5, '10.0.0.0/33', [7]] as never[]) {
+      expect(() => compileHopTrust(bad)).toThrow(
+        expect.objectContaining({
+          code: ErrorCodes.INVALID_OPTION,
+          message: expect.stringMatching(/^trustProxy/),
+        }),
+      );
+    }
   });
   it('treats a non-IP peer as untrusted rather than throwing', async () => {
     const { compileTrust } = await import('../src/index.js');

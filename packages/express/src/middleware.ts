@@ -1,12 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from 'node:net';
 import {
+  createEnabler,
   createNotEnabledCheck,
-  enableProxyProtocol,
   getProxyProtocolInfo,
   type ProxyProtocolInfo,
   type ProxyProtocolOptions,
-  validateProxyProtocolOptions,
 } from '@proxyproto/core';
 
 declare global {
@@ -49,14 +48,7 @@ type Listen = (...args: unknown[]) => Server;
  */
 export function proxyProtocol(options: ExpressProxyProtocolOptions = {}): ProxyProtocolMiddleware {
   const { strict = false, ...coreOptions } = options;
-  validateProxyProtocolOptions(coreOptions); // fail at startup, not at the first listen()
-  const enabled = new WeakSet<Server>();
-  const enable = <S extends Server>(server: S): S => {
-    if (enabled.has(server)) return server;
-    enableProxyProtocol(server, coreOptions);
-    enabled.add(server);
-    return server;
-  };
+  const enable = createEnabler(coreOptions); // checks the options now
   const check = createNotEnabledCheck('@proxyproto/express', FIX, strict);
 
   function middleware(

@@ -1,28 +1,8 @@
+import type { HopTrustCheck, TrustedHops } from '@proxyproto/core';
 import proxyAddr from 'proxy-addr';
 
-/**
- * Which X-Forwarded-For hops to trust, in the forms Express's `trust proxy` takes: `true`, a hop
- * count, addresses/CIDRs/names (`loopback`, `linklocal`, `uniquelocal`) as an array or a
- * comma-separated string, or a function `(address, hop) => boolean`.
- */
-export type TrustProxy =
-  | boolean
-  | number
-  | string
-  | readonly string[]
-  | ((address: string, hop: number) => boolean);
-
-export type HopTrust = (address: string, hop: number) => boolean;
-
-/** Compiled once, as Express compiles `trust proxy`. */
-export function compileTrustProxy(value: TrustProxy): HopTrust {
-  if (typeof value === 'function') return value;
-  if (value === true) return () => true;
-  if (value === false) return () => false;
-  if (typeof value === 'number') return (_address, hop) => hop < value;
-  const list = typeof value === 'string' ? value.split(',').map((entry) => entry.trim()) : value;
-  return proxyAddr.compile([...list]);
-}
+/** Which X-Forwarded-For hops to trust: core's `TrustedHops`, the forms Express's `trust proxy` takes. */
+export type TrustProxy = TrustedHops;
 
 interface ForwardedContext {
   app: { proxyIpHeader: string; maxIpsCount: number };
@@ -36,7 +16,7 @@ interface ForwardedContext {
  * `proxyIpHeader` that `trust` accepts, walking from the nearest hop as proxy-addr does:
  * `ctx.ips` is the trusted part of the header, client first, and `ctx.ip` its first entry.
  */
-export function applyForwarded(ctx: ForwardedContext, trust: HopTrust): void {
+export function applyForwarded(ctx: ForwardedContext, trust: HopTrustCheck): void {
   const { proxyIpHeader, maxIpsCount } = ctx.app;
   let header = ctx.get(proxyIpHeader);
   if (header === '') return; // Koa's own getters give the socket address and no ips

@@ -1,14 +1,14 @@
 import type { Server } from 'node:net';
 import {
+  compileHopTrust,
+  createEnabler,
   createNotEnabledCheck,
-  enableProxyProtocol,
   getProxyProtocolInfo,
   type ProxyProtocolInfo,
   type ProxyProtocolOptions,
-  validateProxyProtocolOptions,
 } from '@proxyproto/core';
 import type { Middleware } from 'koa';
-import { applyForwarded, compileTrustProxy, type TrustProxy } from './forwarded.js';
+import { applyForwarded, type TrustProxy } from './forwarded.js';
 
 declare module 'koa' {
   interface ExtendableContext {
@@ -52,15 +52,8 @@ const FIX =
  */
 export function proxyProtocol(options: KoaProxyProtocolOptions = {}): ProxyProtocolMiddleware {
   const { strict = false, trustProxy, ...coreOptions } = options;
-  const trust = trustProxy === undefined ? undefined : compileTrustProxy(trustProxy);
-  validateProxyProtocolOptions(coreOptions); // fail at startup, not at the first listen()
-  const enabled = new WeakSet<Server>();
-  const enable = <S extends Server>(server: S): S => {
-    if (enabled.has(server)) return server;
-    enableProxyProtocol(server, coreOptions);
-    enabled.add(server);
-    return server;
-  };
+  const trust = trustProxy === undefined ? undefined : compileHopTrust(trustProxy);
+  const enable = createEnabler(coreOptions); // checks the options now
   const check = createNotEnabledCheck('@proxyproto/koa', FIX, strict);
 
   const middleware: Middleware = (ctx, next) => {

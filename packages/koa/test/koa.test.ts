@@ -123,6 +123,17 @@ describe.each([
     expect((await ask(counted, '203.0.113.7', `${SPOOFED}, ${CLIENT}`)).ip).toBe(CLIENT);
   });
 
+  it("takes the core's address forms, 0.0.0.0/0 included, and refuses a bad one with a code", async () => {
+    const port = await start({ trustProxy: '0.0.0.0/0' });
+    expect(await ask(port, INNER_PROXY, `${SPOOFED}, ${CLIENT}`)).toEqual({
+      ip: SPOOFED,
+      ips: [SPOOFED, CLIENT],
+    });
+    expect(() => proxyProtocol({ trustProxy: '10.0.0.0/33' })).toThrow(
+      expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }),
+    );
+  });
+
   it('leaves Koa alone without trustProxy: app.proxy off ignores X-Forwarded-For', async () => {
     const port = await start({});
     expect(await ask(port, '203.0.113.7', SPOOFED)).toEqual({ ip: '203.0.113.7', ips: [] });
