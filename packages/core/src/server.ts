@@ -10,7 +10,7 @@ import {
 import { compileTrust, type TrustCheck, type TrustedSources } from './trust.js';
 import type { ProxyHeader } from './types.js';
 import { V1_MAX_LENGTH } from './v1.js';
-import { V2_FIXED_LENGTH, V2_MAX_LENGTH } from './v2.js';
+import { V2_FIXED_LENGTH, V2_MAX_LENGTH, V2_SIGNATURE } from './v2.js';
 
 export interface ProxyProtocolOptions {
   /**
@@ -97,7 +97,12 @@ interface ServerState {
 /** Per connection: while the header is awaited, then what it said. */
 interface Connection {
   state: ServerState;
+  /** The bytes of an incomplete header so far (at most 107 for v1, 15 for a v2 start). */
   buffer: Buffer | null;
+  /** A v2 header whose length is known: its chunks so far, joined once all have arrived. */
+  chunks: Buffer[] | null;
+  received: number;
+  needed: number;
   timer: NodeJS.Timeout | null;
   header: ProxyHeader | undefined;
   peer: RealPeer | undefined;
@@ -224,6 +229,9 @@ function onConnection(this: ProxiedServer, socket: ProxiedSocket): void {
   const connection: Connection = {
     state,
     buffer: null,
+    chunks: null,
+    received: 0,
+    needed: 0,
     timer: null,
     header: undefined,
     peer: undefined,
@@ -264,7 +272,32 @@ function onConnection(this: ProxiedServer, socket: ProxiedSocket): void {
 function onData(this: ProxiedSocket, chunk: Buffer): void {
   const connection = this[kConnection] as Connection;
   const { state } = connection;
-  const bytes = connection.buffer === null ? chunk : Buffer.concat([connection.buffer, chunk]);
+  let bytes: Buffer;
+  if (connection.chunks !== null) {
+    // The rest of a v2 header: nothing in it can be judged before the whole has arrived, so
+    // the chunks are joined once, not copied again with every read of a trickling sender.
+    connection.chunks.push(chunk);
+    connection.received += chunk.length;
+    if (connection.received < connection.needed) return;
+    bytes = Buffer.concat(connection.chunks, connection.received);
+    connection.chunks = null;
+  } else {
+    bytes = connection.buffer === null ? chunk : Buffer.concat([connection.buffer, chunk]);
+  }
+  // A v2 header announces its length in its first 16 bytes: refuse an oversized one before
+  // decoding any of it (its TLVs and CRC32C could be 64 KiB of work).
+  const needed = declaredV2Length(bytes);
+  if (needed > state.maxHeaderSize) {
+    refuse(
+      state,
+      this,
+      protocolError(
+        ErrorCodes.HEADER_TOO_LONG,
+        `PROXY v2 header of ${needed} bytes is longer than maxHeaderSize (${state.maxHeaderSize})`,
+      ),
+    );
+    return;
+  }
   let result: ReturnType<typeof decode>;
   try {
     result = decode(bytes);
@@ -273,29 +306,14 @@ function onData(this: ProxiedSocket, chunk: Buffer): void {
     return;
   }
   if (result === null) {
-    if (bytes.length >= state.maxHeaderSize || declaredLength(bytes) > state.maxHeaderSize) {
-      refuse(
-        state,
-        this,
-        protocolError(
-          ErrorCodes.HEADER_TOO_LONG,
-          `PROXY header longer than maxHeaderSize (${state.maxHeaderSize} bytes)`,
-        ),
-      );
-      return;
+    if (needed > 0) {
+      connection.buffer = null;
+      connection.chunks = [bytes];
+      connection.received = bytes.length;
+      connection.needed = needed;
+    } else {
+      connection.buffer = bytes; // the start of a v1 line, or of the v2 fixed part
     }
-    connection.buffer = bytes;
-    return;
-  }
-  if (result.length > state.maxHeaderSize) {
-    refuse(
-      state,
-      this,
-      protocolError(
-        ErrorCodes.HEADER_TOO_LONG,
-        `PROXY header of ${result.length} bytes is longer than maxHeaderSize (${state.maxHeaderSize})`,
-      ),
-    );
     return;
   }
   finishWaiting(this, state);
@@ -328,9 +346,10 @@ function onData(this: ProxiedSocket, chunk: Buffer): void {
   handOver(state, this);
 }
 
-/** A v2 header announces its length after 16 bytes: refuse an oversized one before it arrives. */
-function declaredLength(bytes: Buffer): number {
+/** The length a v2 header announces once its signature and 16 bytes are in, or 0. */
+function declaredV2Length(bytes: Buffer): number {
   if (bytes.length < V2_FIXED_LENGTH || bytes[0] !== 0x0d) return 0;
+  for (let i = 1; i < V2_SIGNATURE.length; i++) if (bytes[i] !== V2_SIGNATURE[i]) return 0;
   return V2_FIXED_LENGTH + (((bytes[14] as number) << 8) | (bytes[15] as number));
 }
 
@@ -398,7 +417,10 @@ function refuse(state: ServerState, socket: ProxiedSocket, error: ProxyProtocolE
   const remotePort = peer?.port;
   finishWaiting(socket, state);
   const connection = socket[kConnection];
-  if (connection) connection.buffer = null;
+  if (connection) {
+    connection.buffer = null;
+    connection.chunks = null;
+  }
   socket.destroy();
   const { refused } = state.stats;
   refused[error.code] = (refused[error.code] ?? 0) + 1;

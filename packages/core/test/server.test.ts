@@ -195,6 +195,43 @@ describe('enableProxyProtocol on http.Server', () => {
       expect(seen[0]?.error.code).toBe(ErrorCodes.HEADER_TOO_LONG);
     });
 
+    it('refuses a whole oversized v2 header without decoding it (no CRC check first)', async () => {
+      const server = enableProxyProtocol(echoServer(), { maxHeaderSize: 512 });
+      const seen = refusals(server);
+      const port = await listen(server);
+      const big = encode(
+        {
+          version: 2,
+          family: 'IPv4',
+          source: { address: '203.0.113.7', port: 1 },
+          destination: { address: '192.0.2.1', port: 443 },
+          authority: 'a'.repeat(1000),
+        },
+        { crc32c: true },
+      );
+      const { closed } = await rawExchange(port, [concat(corrupt(big), GET)]);
+      expect(closed).toBe(true);
+      expect(seen.map((s) => s.error.code)).toEqual([ErrorCodes.HEADER_TOO_LONG]);
+    });
+
+    it('joins a large v2 header sent in many pieces', async () => {
+      const server = enableProxyProtocol(echoServer());
+      const port = await listen(server);
+      const big = encode(
+        {
+          version: 2,
+          family: 'IPv4',
+          source: { address: '203.0.113.7', port: 1 },
+          destination: { address: '192.0.2.1', port: 443 },
+          authority: 'a'.repeat(3000),
+        },
+        { crc32c: true },
+      );
+      const cuts = Array.from({ length: 40 }, (_, i) => 10 + i * 75);
+      const { data } = await rawExchange(port, splitAt(concat(big, GET), ...cuts), { delay: 2 });
+      expect(body(data).remoteAddress).toBe('203.0.113.7');
+    });
+
     it('calls onError with the code and the peer', async () => {
       const errors: string[] = [];
       const server = enableProxyProtocol(echoServer(), {
