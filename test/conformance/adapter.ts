@@ -29,8 +29,11 @@ export interface Started {
  */
 export interface Adapter {
   name: string;
-  /** Warns about requests on a server never passed to the core (every adapter; not the bare core). */
-  detectsMisconfiguration: boolean;
+  /**
+   * Warns about requests on a server never passed to the core (every adapter; not the bare
+   * core): the fix the warning must name.
+   */
+  misconfigurationFix: RegExp | undefined;
   /**
    * A numeric trust proxy counts hops from the PROXY source (Express, Koa, proxy-addr); Fastify
    * 5.12+ trusts no hop for a number, since the count cannot tell who the nearest peer is.

@@ -31,7 +31,7 @@ function compileTrust(value: TrustProxy): (address: string, hop: number) => bool
 /** The bare core: `enableProxyProtocol(server)`, and proxy-addr for X-Forwarded-For. */
 export const coreAdapter: Adapter = {
   name: 'core',
-  detectsMisconfiguration: false,
+  misconfigurationFix: undefined,
   countsHops: true,
   async start({ server, proxyProtocol: { strict: _, ...options } = {}, trustProxy }) {
     const trust = trustProxy === undefined ? undefined : compileTrust(trustProxy);
@@ -58,7 +58,7 @@ export const coreAdapter: Adapter = {
 export function expressAdapter(name: string, createApp: typeof express): Adapter {
   return {
     name,
-    detectsMisconfiguration: true,
+    misconfigurationFix: /app\.use\(proxyProtocol\(options\)\) before app\.listen\(\)/,
     countsHops: true,
     async start({ server, proxyProtocol: options, trustProxy }: StartOptions) {
       const app = createApp();
@@ -93,7 +93,7 @@ export function expressAdapter(name: string, createApp: typeof express): Adapter
 export function koaAdapter(name: string, KoaApp: typeof Koa): Adapter {
   return {
     name,
-    detectsMisconfiguration: true,
+    misconfigurationFix: /pp\.enable\(app\.listen\(3000\)\)/,
     countsHops: true,
     async start({ server, proxyProtocol: options = {}, trustProxy }: StartOptions) {
       const app = new KoaApp();
@@ -128,7 +128,7 @@ export function koaAdapter(name: string, KoaApp: typeof Koa): Adapter {
 
 export const fastifyAdapter: Adapter = {
   name: 'fastify',
-  detectsMisconfiguration: true,
+  misconfigurationFix: /fastify\.register\(proxyProtocol, options\)/,
   countsHops: false,
   async start({ server, proxyProtocol: options = {}, trustProxy }: StartOptions) {
     // Fastify's types leave out the numeric trustProxy it accepts, and type each server option

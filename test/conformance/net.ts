@@ -5,8 +5,8 @@ import tls from 'node:tls';
 import { encode } from '@proxyproto/core';
 
 export const tlsOptions = {
-  key: readFileSync(new URL('../fixtures/tls/key.pem', import.meta.url)),
-  cert: readFileSync(new URL('../fixtures/tls/cert.pem', import.meta.url)),
+  key: readFileSync(new URL('../../packages/core/test/fixtures/tls/key.pem', import.meta.url)),
+  cert: readFileSync(new URL('../../packages/core/test/fixtures/tls/cert.pem', import.meta.url)),
 };
 
 /** Resolves with the port once `server` listens (it was told to listen on 127.0.0.1:0). */

@@ -117,8 +117,7 @@ async function run(
 export async function startOurs(): Promise<Receiver> {
   const server = net.createServer((socket) => {
     socket.on('error', () => {});
-    // A 'data' listener rather than resume(): see core-bugs.test.ts (resume() is undone).
-    socket.on('data', () => {});
+    socket.resume(); // discard what follows the header
     const header = getProxyHeader(socket);
     const verdict: Verdict = header
       ? headerVerdict(header)

@@ -32,8 +32,8 @@ import {
 // noisy CI machine cannot make it flake; the hard assertion is that it was served at all.
 
 const tlsOptions = {
-  key: readFileSync(new URL('../fixtures/tls/key.pem', import.meta.url)),
-  cert: readFileSync(new URL('../fixtures/tls/cert.pem', import.meta.url)),
+  key: readFileSync(new URL('../../packages/core/test/fixtures/tls/key.pem', import.meta.url)),
+  cert: readFileSync(new URL('../../packages/core/test/fixtures/tls/cert.pem', import.meta.url)),
 };
 
 const servers: net.Server[] = [];

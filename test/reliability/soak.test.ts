@@ -27,7 +27,10 @@ const CONCURRENCY = 64;
 // Long enough that a valid header, written at connect, never misses it on a loaded CI machine
 // (all test files run at once); short enough that the 1% timed-out connections cost little.
 const HEADER_TIMEOUT = 1000;
-/** Heap after the run may exceed heap before by this much; a leak of 160 bytes a connection would not fit. */
+/**
+ * Heap after the run may exceed heap before by this much: at the default 100,000 connections, a
+ * leak of 168 bytes or more a connection would not fit (16 MiB / 100,000 = 167.8 bytes).
+ */
 const HEAP_SLACK = 16 * 1024 * 1024;
 
 v8.setFlagsFromString('--expose-gc');

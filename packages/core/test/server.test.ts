@@ -320,7 +320,7 @@ describe('enableProxyProtocol on http.Server', () => {
 
     it('serves an untrusted peer directly with its real address, and a spoofed header is not read', async () => {
       const server = enableProxyProtocol(echoServer(), {
-        trusted: ['loopback'].filter(() => false).concat('127.0.0.1'),
+        trusted: ['127.0.0.1'],
         untrusted: 'direct',
       });
       const port = await listen(server);
@@ -686,7 +686,8 @@ describe('with the rest of Node', () => {
         expect(reply.remoteAddress).toBe(`198.51.100.${i + 1}`);
         pids.add(reply.pid as number);
       }
-      expect(pids.size).toBeGreaterThanOrEqual(1);
+      // Both workers served (the primary hands connections out round-robin on Linux).
+      expect(pids.size).toBe(2);
     } finally {
       child.kill('SIGTERM');
       await once(child, 'exit');
