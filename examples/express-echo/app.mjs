@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { createRequire } from 'node:module';
 import {
   errorText,
   logAccess,
@@ -12,7 +13,11 @@ import {
 import { proxyProtocol } from '@proxyproto/express';
 import express from 'express';
 
-const VERSION = serverVersion('express', '5.3.0');
+// The installed express's own version, as the fastify example reads app.version.
+const VERSION = serverVersion(
+  'express',
+  createRequire(import.meta.url)('express/package.json').version,
+);
 
 /**
  * One Express app per port, sharing the echo route: the PROXY app gets the proxyProtocol()

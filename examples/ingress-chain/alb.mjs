@@ -36,14 +36,6 @@ export function readAlbConfig(env = process.env) {
   };
 }
 
-// proxy-addr (which the core compiles trust lists with, as Express does) refuses a /0 prefix;
-// two /1 halves cover the same addresses.
-function splitZeroPrefix(cidr) {
-  if (cidr === '0.0.0.0/0') return ['0.0.0.0/1', '128.0.0.0/1'];
-  if (cidr === '::/0') return ['::/1', '8000::/1'];
-  return [cidr];
-}
-
 // Upstream timings per request ID, from undici's diagnostics channels (reply-from runs on
 // undici). ingress-nginx definitions: each time counts from the start of the upstream request.
 const timings = new Map();
@@ -108,7 +100,7 @@ export async function startAlb(config, upstream) {
   if (config.useProxyProtocol) {
     // The whole port requires the header; a peer outside proxy-real-ip-cidr is refused.
     await app.register(proxyProtocol, {
-      trusted: config.realIpCidr.flatMap(splitZeroPrefix),
+      trusted: config.realIpCidr, // the core reads 0.0.0.0/0 and ::/0 as ingress-nginx does
       headerTimeout: config.headerTimeout,
       onError: logRefused,
     });

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { createRequire } from 'node:module';
 import {
   errorText,
   logAccess,
@@ -13,7 +14,8 @@ import {
 import { proxyProtocol } from '@proxyproto/koa';
 import Koa from 'koa';
 
-const VERSION = serverVersion('koa', '3.3.0');
+// The installed koa's own version, as the fastify example reads app.version.
+const VERSION = serverVersion('koa', createRequire(import.meta.url)('koa/package.json').version);
 
 /**
  * One Koa app per port, sharing the echo middleware: the PROXY app gets the proxyProtocol()
