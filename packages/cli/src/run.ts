@@ -68,7 +68,7 @@ response body; or, for HOST:PORT, relays --data or stdin and prints what comes b
       --interface ADDR    bind the connection to this local address (like curl --interface)
       --source ADDR:PORT  header source instead of this connection's own address
       --destination ADDR:PORT  header destination instead of the address connected to
-      --timeout SECONDS   give up after this long (default 10)
+      --timeout SECONDS   give up after this long without a byte (default 10)
 
 ${headerOptionsHelp}
 

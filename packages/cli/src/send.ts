@@ -13,7 +13,7 @@ export interface SendOptions {
   source?: { address: string; port: number } | undefined;
   /** Header destination instead of the address connected to. */
   destination?: { address: string; port: number } | undefined;
-  /** Milliseconds for the whole exchange. */
+  /** Milliseconds the connection may stay silent before `send` gives up. */
   timeout: number;
 }
 
