@@ -2,8 +2,10 @@
 //
 // One-byte strings straight from char codes. A single String.fromCharCode call with the codes as
 // arguments builds a flat string in one allocation; concatenating pieces, TextDecoder and
-// Buffer#latin1Slice all cost two to three times more for the 7..45-byte address strings that
-// every connection produces (measured on Node 20; see docs/benchmarks.md).
+// Buffer#latin1Slice all cost two to three times more per string for the 7..45-byte address
+// strings that every connection produces (measured on Node 20; see docs/benchmarks.md). The
+// v1 TCP6 fast path is the exception: one latin1Slice for both addresses of a line, cut in
+// two, measured faster there, where address lengths vary from line to line (see v1.ts).
 
 /** The longest string `asciiString` builds. */
 export const ASCII_STRING_MAX = 45;

@@ -5,8 +5,9 @@
 //   node bench/http/http.bench.mjs             (from packages/core, after a build; needs wrk)
 //
 // Knobs (environment): BENCH_HTTP_ROUNDS (default 30), BENCH_HTTP_DURATION seconds per run (1),
-// BENCH_HTTP_CONNECTIONS (50), BENCH_HTTP_IDLE idle connections (10000), BENCH_HTTP_MEMORY_REPEATS
-// (3), BENCH_HTTP_PROFILE=<dir> (servers run with --cpu-prof into <dir>). Prints a Markdown report
+// BENCH_HTTP_CONNECTIONS (50), BENCH_HTTP_IDLE idle connections (10000; 0 skips the memory part),
+// BENCH_HTTP_MEMORY_REPEATS (3), BENCH_HTTP_MODES (close,keepalive), BENCH_HTTP_PROFILE=<dir>
+// (servers run with --cpu-prof into <dir>). Prints a Markdown report
 // and writes it to bench/results/http-latest.md. Method: docs/benchmarks.md, "Socket layer (HTTP)".
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -90,6 +91,13 @@ const VARIANTS = [
     expected: CLIENT.address,
   },
   {
+    id: 'floor-v1',
+    label: 'reference: bare first-chunk reader, v1 header (unsafe, see below)',
+    kind: 'floor',
+    header: V1,
+    expected: CLIENT.address,
+  },
+  {
     id: 'proxywrap-v1',
     label: 'findhit-proxywrap 0.3.13, v1 header',
     kind: 'proxywrap',
@@ -100,7 +108,8 @@ const VARIANTS = [
 const MODES = [
   { id: 'close', label: 'One connection per request (`Connection: close`)' },
   { id: 'keepalive', label: 'Keep-alive' },
-];
+].filter(({ id }) => (process.env.BENCH_HTTP_MODES ?? 'close,keepalive').split(',').includes(id));
+const SKIP_MEMORY = process.env.BENCH_HTTP_IDLE === '0';
 
 // ---------------------------------------------------------------------------------------
 // Child processes
@@ -121,6 +130,9 @@ function spawnNode(script, args, { nodeArgs = [], env = {}, nofile } = {}) {
     else child.messages.push(message);
   });
   child.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  // A child that died shows in `exited` and in the next message it does not send; the IPC
+  // channel's own 'error' (a send after it closed) must not take the bench down with it.
+  child.on('error', () => {});
   return child;
 }
 
@@ -500,7 +512,7 @@ async function memory() {
 
 const t = await throughput();
 const throughputSeconds = Math.round((Date.now() - startedAt) / 1000);
-const m = await memory();
+const m = SKIP_MEMORY ? { samples: {}, failures: new Map() } : await memory();
 const totalSeconds = Math.round((Date.now() - startedAt) / 1000);
 
 const cpus = os.cpus();
@@ -565,48 +577,56 @@ for (const mode of MODES) {
   }
 }
 out();
+out(
+  'The reference row is a bare first-chunk reader (`floor` in bench/http/server.mjs): it reads the first chunk, ' +
+    'decodes it, puts the rest back and hands the socket to http, with no timeout, trust check, split-header, ' +
+    'error or early-close handling. Not deployable; it shows what reading the header in JavaScript costs at the least.',
+);
+out();
 out('#### Targets');
 out();
 for (const v of verdicts) out(`- ${v}`);
 
 out();
-out(
-  `#### Memory of ${IDLE.toLocaleString('en-US')} idle connections that sent nothing (median of ${MEMORY_REPEATS}, bytes per connection)`,
-);
-out();
-out(
-  '| Server | RSS / connection | Min–max | heapUsed / connection | Min–max | Extra RSS vs plain | Extra heap vs plain |',
-);
-out('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-const plainMem = m.samples.plain.length
-  ? {
-      rss: summary(m.samples.plain.map((s) => s.rss)),
-      heap: summary(m.samples.plain.map((s) => s.heapUsed)),
-    }
-  : undefined;
-for (const variant of MEMORY_VARIANTS) {
-  const s = m.samples[variant.id];
-  const label =
-    variant.kind === 'plain' ? 'plain `http`' : variant.label.replace(/, v1 header$/, '');
-  if (m.failures.has(variant.id) || s.length === 0) {
-    out(`| ${label} | n/a (${m.failures.get(variant.id)}) | | | | | |`);
-    continue;
-  }
-  const rss = summary(s.map((x) => x.rss));
-  const heap = summary(s.map((x) => x.heapUsed));
-  const extra = (a, b) =>
-    plainMem && variant.id !== 'plain' ? `${a - b >= 0 ? '+' : ''}${fmtBytes(a - b)}` : '';
+if (!SKIP_MEMORY) {
   out(
-    `| ${label} | ${fmtBytes(rss.median)} | ${fmtBytes(rss.min)}–${fmtBytes(rss.max)} | ${fmtBytes(heap.median)} | ` +
-      `${fmtBytes(heap.min)}–${fmtBytes(heap.max)} | ${extra(rss.median, plainMem?.rss.median)} | ${extra(heap.median, plainMem?.heap.median)} |`,
+    `#### Memory of ${IDLE.toLocaleString('en-US')} idle connections that sent nothing (median of ${MEMORY_REPEATS}, bytes per connection)`,
+  );
+  out();
+  out(
+    '| Server | RSS / connection | Min–max | heapUsed / connection | Min–max | Extra RSS vs plain | Extra heap vs plain |',
+  );
+  out('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  const plainMem = m.samples.plain.length
+    ? {
+        rss: summary(m.samples.plain.map((s) => s.rss)),
+        heap: summary(m.samples.plain.map((s) => s.heapUsed)),
+      }
+    : undefined;
+  for (const variant of MEMORY_VARIANTS) {
+    const s = m.samples[variant.id];
+    const label =
+      variant.kind === 'plain' ? 'plain `http`' : variant.label.replace(/, v1 header$/, '');
+    if (m.failures.has(variant.id) || s.length === 0) {
+      out(`| ${label} | n/a (${m.failures.get(variant.id)}) | | | | | |`);
+      continue;
+    }
+    const rss = summary(s.map((x) => x.rss));
+    const heap = summary(s.map((x) => x.heapUsed));
+    const extra = (a, b) =>
+      plainMem && variant.id !== 'plain' ? `${a - b >= 0 ? '+' : ''}${fmtBytes(a - b)}` : '';
+    out(
+      `| ${label} | ${fmtBytes(rss.median)} | ${fmtBytes(rss.min)}–${fmtBytes(rss.max)} | ${fmtBytes(heap.median)} | ` +
+        `${fmtBytes(heap.min)}–${fmtBytes(heap.max)} | ${extra(rss.median, plainMem?.rss.median)} | ${extra(heap.median, plainMem?.heap.median)} |`,
+    );
+  }
+  out();
+  out(
+    'Each sample: a fresh server process (`--expose-gc`, `headerTimeout` 600 s for ours), 20 warm-up requests, ' +
+      `memoryUsage() after two full GCs, ${IDLE.toLocaleString('en-US')} connections from another process over ` +
+      `127.0.0.2–127.0.0.${1 + IDLE_SOURCES}, then memoryUsage() after two full GCs again; (after − before) ÷ connections.`,
   );
 }
-out();
-out(
-  'Each sample: a fresh server process (`--expose-gc`, `headerTimeout` 600 s for ours), 20 warm-up requests, ' +
-    `memoryUsage() after two full GCs, ${IDLE.toLocaleString('en-US')} connections from another process over ` +
-    `127.0.0.2–127.0.0.${1 + IDLE_SOURCES}, then memoryUsage() after two full GCs again; (after − before) ÷ connections.`,
-);
 
 if (t.failures.size || m.failures.size) {
   out();

@@ -3,7 +3,7 @@
 //   node bench/http/server.mjs <kind> <expected-address>
 //
 // kind: plain (node:http), ours (node:http + enableProxyProtocol), proxywrap (findhit-proxywrap
-// wrapping node:http). Every kind answers every request with the same tiny response whose body
+// wrapping node:http), floor (a bare first-chunk reader, a reference; see below). Every kind answers every request with the same tiny response whose body
 // is `req.socket.remoteAddress`, so each request pays for reading the address the way an app
 // does. The parent talks to it over IPC:
 //   -> { port }                       once listening on 127.0.0.1:0
@@ -56,6 +56,40 @@ if (kind === 'plain') {
         lastRefusal = error.code;
       }
     },
+  });
+} else if (kind === 'floor') {
+  // A reference, not a product: the least any design that reads the header in JavaScript
+  // through public APIs must do. It takes the first chunk, finds where the header ends, puts
+  // the rest back and hands the socket to http, with the header's address. No timeout, no
+  // trust check, no handling of a header split over reads (it just drops those), of errors or
+  // of an early close. What it costs relative to plain http is what reading
+  // the first bytes in JS costs (Node allocates a read buffer per read and runs the stream
+  // machinery, where plain http's parser reads the socket in C++).
+  const { decode } = await import('../../dist/index.js');
+  server = http.createServer(handler);
+  const [httpListener] = server.listeners('connection');
+  server.removeAllListeners('connection');
+  server.on('connection', (socket) => {
+    socket.once('data', (chunk) => {
+      let result;
+      try {
+        result = decode(chunk);
+      } catch {}
+      if (!result) {
+        socket.destroy(); // a bad or split header: not this reader's business, but no crash
+        refused++;
+        return;
+      }
+      const { header, length } = result;
+      socket._peername = {
+        address: header.source.address,
+        port: header.source.port,
+        family: 'IPv4',
+      };
+      socket.readableFlowing = null;
+      if (length < chunk.length) socket.unshift(chunk.subarray(length));
+      httpListener.call(server, socket);
+    });
   });
 } else if (kind === 'proxywrap') {
   const require = createRequire(import.meta.url);

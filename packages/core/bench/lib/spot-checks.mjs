@@ -57,9 +57,11 @@ export function spotCheckInputs() {
       bytes: v1('PROXY TCP4 192.0.2.1 10.0.0.1 1234 443\n'),
     },
     {
-      label: 'v1 line over 107 bytes (port `0…0443`, 80 zeros)',
-      shape: [1, 'IPv4'],
-      bytes: v1(`PROXY TCP4 192.0.2.1 10.0.0.1 1234 ${'0'.repeat(80)}443\r\n`),
+      label: 'v1 TCP6 line of 116 bytes (two full-length dotted-tail addresses)',
+      shape: [1, 'IPv6'],
+      bytes: v1(
+        `PROXY TCP6 ${'ffff:'.repeat(6)}255.255.255.255 ${'ffff:'.repeat(6)}255.255.255.254 65535 65535\r\n`,
+      ),
     },
     { label: 'v2, header cut short (8 of 12 address bytes)', shape: [2, 'IPv4'], bytes: truncated },
     { label: 'v2, length 8 (< 12 for AF_INET)', shape: [2, 'IPv4'], bytes: shortLen },
