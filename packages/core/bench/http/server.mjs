@@ -43,7 +43,11 @@ let server;
 if (kind === 'plain') {
   server = http.createServer(handler);
 } else if (kind === 'ours') {
-  const { enableProxyProtocol } = await import('../../dist/index.js');
+  // DIST: another build to load (bench/http/ab.mjs experiments), given as a path.
+  const dist = process.env.DIST
+    ? new URL(`file://${process.env.DIST}`).href
+    : '../../dist/index.js';
+  const { enableProxyProtocol } = await import(dist);
   server = enableProxyProtocol(http.createServer(handler), {
     headerTimeout,
     onError: (error) => {
