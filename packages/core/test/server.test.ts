@@ -45,6 +45,19 @@ const v2 = (src = '2001:db8::7', port = 51000) =>
     { crc32c: true },
   );
 
+/** A v2 header from 203.0.113.7 whose authority TLV makes it over `authority` bytes long. */
+const bigV2 = (authority: number) =>
+  encode(
+    {
+      version: 2,
+      family: 'IPv4',
+      source: { address: '203.0.113.7', port: 1 },
+      destination: { address: '192.0.2.1', port: 443 },
+      authority: 'a'.repeat(authority),
+    },
+    { crc32c: true },
+  );
+
 function corrupt(bytes: Uint8Array): Buffer {
   const copy = Buffer.from(bytes);
   copy[copy.length - 1] = (copy[copy.length - 1] as number) ^ 0xff;
@@ -199,16 +212,7 @@ describe('enableProxyProtocol on http.Server', () => {
       const server = enableProxyProtocol(echoServer(), { maxHeaderSize: 512 });
       const seen = refusals(server);
       const port = await listen(server);
-      const big = encode(
-        {
-          version: 2,
-          family: 'IPv4',
-          source: { address: '203.0.113.7', port: 1 },
-          destination: { address: '192.0.2.1', port: 443 },
-          authority: 'a'.repeat(1000),
-        },
-        { crc32c: true },
-      );
+      const big = bigV2(1000);
       const { closed } = await rawExchange(port, [concat(corrupt(big), GET)]);
       expect(closed).toBe(true);
       expect(seen.map((s) => s.error.code)).toEqual([ErrorCodes.HEADER_TOO_LONG]);
@@ -217,16 +221,7 @@ describe('enableProxyProtocol on http.Server', () => {
     it('joins a large v2 header sent in many pieces', async () => {
       const server = enableProxyProtocol(echoServer());
       const port = await listen(server);
-      const big = encode(
-        {
-          version: 2,
-          family: 'IPv4',
-          source: { address: '203.0.113.7', port: 1 },
-          destination: { address: '192.0.2.1', port: 443 },
-          authority: 'a'.repeat(3000),
-        },
-        { crc32c: true },
-      );
+      const big = bigV2(3000);
       const cuts = Array.from({ length: 40 }, (_, i) => 10 + i * 75);
       const { data } = await rawExchange(port, splitAt(concat(big, GET), ...cuts), { delay: 2 });
       expect(body(data).remoteAddress).toBe('203.0.113.7');
