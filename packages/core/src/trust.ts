@@ -35,7 +35,8 @@ function invalidTrust(message: string, cause?: unknown): never {
  * own, Koa): the same address forms and ranges as `trusted`, `0.0.0.0/0` and `::/0` included.
  */
 export function compileHopTrust(trusted: TrustedHops, option = 'trustProxy'): HopTrustCheck {
-  if (typeof trusted === 'function') return (address, hop) => trusted(address, hop) === true;
+  // Truthy, as proxy-addr (and so Express) reads the result of a trust function.
+  if (typeof trusted === 'function') return (address, hop) => Boolean(trusted(address, hop));
   if (typeof trusted === 'number') {
     if (!Number.isInteger(trusted) || trusted < 0) {
       invalidTrust(`${option} as a hop count must be a whole number of 0 or more`);
