@@ -114,10 +114,9 @@ interface Connection {
   waiting: boolean;
   /** The bytes of an incomplete header so far (at most 107 for v1, 15 for a v2 start). */
   buffer: Buffer | null;
-  /** A v2 header whose length is known: its chunks so far, joined once all have arrived. */
-  chunks: Buffer[] | null;
+  /** A v2 header whose length is known: one buffer of that length, `received` bytes filled. */
+  partial: Buffer | null;
   received: number;
-  needed: number;
   /** When the header is due (`performance.now()` time), with a header timeout. */
   deadline: number;
   header: ProxyHeader | undefined;
@@ -195,7 +194,7 @@ export function enableProxyProtocol<S extends Server>(
   }
   const state: ServerState = {
     server,
-    listeners: server.listeners('connection') as ConnectionListener[],
+    listeners: [],
     ...readOptions(options),
     wrapsHandle: server instanceof TlsServer,
     pauseOnConnect: (server as { pauseOnConnect?: boolean }).pauseOnConnect === true,
@@ -206,6 +205,9 @@ export function enableProxyProtocol<S extends Server>(
     stats: { accepted: 0, local: 0, direct: 0, refused: {} },
   };
   target[kState] = state;
+  state.listeners = (server.rawListeners('connection') as ConnectionListener[]).map((raw) =>
+    adopt(state, raw),
+  );
   server.removeAllListeners('connection');
   server.on('connection', onConnection);
   // Connection listeners added later (`server.on('connection', ...)` after this call) are moved
@@ -220,11 +222,19 @@ export function enableProxyProtocol<S extends Server>(
       for (const moved of raw) {
         if (moved !== onConnection) server.removeListener('connection', moved);
       }
-      if (at > 0) state.listeners.unshift(...raw.slice(0, at));
-      state.listeners.push(...raw.slice(at + 1));
+      const adopted = raw.map((listener) => adopt(state, listener));
+      state.listeners = [
+        ...(at > 0 ? adopted.slice(0, at) : []),
+        ...state.listeners,
+        ...adopted.slice(at + 1),
+      ];
     });
   });
-  server.on('close', () => stopDeadlines(state));
+  // Sockets handed in with server.emit('connection') are not the server's own: they may still
+  // wait when it closes.
+  server.on('close', () => {
+    if (state.oldest === null) stopDeadlines(state);
+  });
   wrapCloseMethod(server, state, 'closeAllConnections');
   wrapCloseMethod(server, state, 'closeIdleConnections');
   return server;
@@ -255,9 +265,8 @@ function onConnection(this: ProxiedServer, socket: ProxiedSocket): void {
     newer: null,
     waiting: false,
     buffer: null,
-    chunks: null,
+    partial: null,
     received: 0,
-    needed: 0,
     deadline: 0,
     header: undefined,
     peer: undefined,
@@ -268,7 +277,9 @@ function onConnection(this: ProxiedServer, socket: ProxiedSocket): void {
   // Node caches it (`_peername`) before the header replaces it. One getpeername either way.
   const address = socket.remoteAddress;
   if (address !== undefined) connection.peer = socket._peername;
-  if (!state.trustsAll && (address === undefined || !state.trust(address))) {
+  // A UNIX socket peer has no address: no trust list can name it, so it is held to a header as
+  // a trusted peer is (as before trust lists existed for it).
+  if (!state.trustsAll && address !== undefined && !state.trust(address)) {
     if (state.direct) {
       state.stats.direct++;
       handOver(state, socket);
@@ -306,14 +317,17 @@ function onData(this: ProxiedSocket, chunk: Buffer): void {
   const connection = this[kConnection] as Connection;
   const { state } = connection;
   let bytes: Buffer;
-  if (connection.chunks !== null) {
+  const { partial } = connection;
+  if (partial !== null) {
     // The rest of a v2 header: nothing in it can be judged before the whole has arrived, so
-    // the chunks are joined once, not copied again with every read of a trickling sender.
-    connection.chunks.push(chunk);
-    connection.received += chunk.length;
-    if (connection.received < connection.needed) return;
-    bytes = Buffer.concat(connection.chunks, connection.received);
-    connection.chunks = null;
+    // each read is copied once into the header's own buffer (no copy of all so far per read,
+    // and no Buffer kept per read of a sender trickling a byte at a time).
+    const take = Math.min(chunk.length, partial.length - connection.received);
+    chunk.copy(partial, connection.received, 0, take);
+    connection.received += take;
+    if (connection.received < partial.length) return;
+    connection.partial = null;
+    bytes = take < chunk.length ? Buffer.concat([partial, chunk.subarray(take)]) : partial;
   } else {
     bytes = connection.buffer === null ? chunk : Buffer.concat([connection.buffer, chunk]);
   }
@@ -341,9 +355,9 @@ function onData(this: ProxiedSocket, chunk: Buffer): void {
   if (result === null) {
     if (needed > 0) {
       connection.buffer = null;
-      connection.chunks = [bytes];
+      connection.partial = Buffer.allocUnsafe(needed);
+      bytes.copy(connection.partial);
       connection.received = bytes.length;
-      connection.needed = needed;
     } else {
       connection.buffer = bytes; // the start of a v1 line, or of the v2 fixed part
     }
@@ -425,6 +439,22 @@ function setRemote(socket: ProxiedSocket, state: ServerState, peer: RealPeer): v
   }
 }
 
+/**
+ * A connection listener as the core keeps it. A `once()` wrapper (it carries the original as
+ * `listener`) becomes a one-shot of ours that leaves the list when it runs, so it neither runs
+ * twice nor stays in the list for good.
+ */
+function adopt(state: ServerState, raw: ConnectionListener): ConnectionListener {
+  const original = (raw as { listener?: ConnectionListener }).listener;
+  if (typeof original !== 'function') return raw;
+  const oneShot: ConnectionListener = function (this: Server, socket: Socket) {
+    // A new array: handOver() may be walking the old one.
+    state.listeners = state.listeners.filter((listener) => listener !== oneShot);
+    original.call(this, socket);
+  };
+  return oneShot;
+}
+
 function handOver(state: ServerState, socket: Socket): void {
   const { listeners, server } = state;
   for (let i = 0; i < listeners.length; i++)
@@ -457,7 +487,7 @@ function refuse(state: ServerState, socket: ProxiedSocket, error: ProxyProtocolE
   const connection = socket[kConnection];
   if (connection) {
     connection.buffer = null;
-    connection.chunks = null;
+    connection.partial = null;
   }
   socket.destroy();
   const { refused } = state.stats;
@@ -478,21 +508,22 @@ function armDeadlines(state: ServerState, delay: number): void {
 function closeOverdue(state: ServerState): void {
   state.timer = null;
   const now = performance.now();
-  // Each refusal takes the oldest off the list (an onError hook may take others off too).
-  for (let c = state.oldest; c !== null; c = state.oldest) {
-    if (c.deadline > now) {
-      armDeadlines(state, c.deadline - now);
-      return;
+  try {
+    // Each refusal takes the oldest off the list (an onError hook may take others off too).
+    for (let c = state.oldest; c !== null && c.deadline <= now; c = state.oldest) {
+      refuse(
+        state,
+        c.socket,
+        protocolError(
+          ErrorCodes.HEADER_TIMEOUT,
+          `No complete PROXY header within ${state.headerTimeout} ms`,
+        ),
+      );
     }
-    const { socket } = c;
-    refuse(
-      state,
-      socket,
-      protocolError(
-        ErrorCodes.HEADER_TIMEOUT,
-        `No complete PROXY header within ${state.headerTimeout} ms`,
-      ),
-    );
+  } finally {
+    // Also when an onError hook or event listener threw: the rest still have deadlines.
+    const next = state.oldest;
+    if (next !== null && state.timer === null) armDeadlines(state, next.deadline - now);
   }
 }
 

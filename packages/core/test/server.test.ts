@@ -502,18 +502,70 @@ describe('net.Server and server lifecycle', () => {
 
   it('keeps once() and prependListener() connection listeners as they were added', async () => {
     const calls: string[] = [];
-    const server = enableProxyProtocol(
-      net.createServer((socket) => {
-        calls.push('created');
-        socket.end();
-      }),
-    );
+    const plain = net.createServer((socket) => {
+      calls.push('created');
+      socket.end();
+    });
+    plain.once('connection', () => calls.push('once before'));
+    const server = enableProxyProtocol(plain);
     server.once('connection', () => calls.push('once'));
     server.prependListener('connection', () => calls.push('prepended'));
     const port = await listen(server);
     await rawExchange(port, [v1()]);
     await rawExchange(port, [v1()]);
-    expect(calls).toEqual(['prepended', 'created', 'once', 'prepended', 'created']);
+    expect(calls).toEqual(['prepended', 'created', 'once before', 'once', 'prepended', 'created']);
+  });
+
+  it('keeps timing out the other waiting connections when an onError hook throws', async () => {
+    // In a child process: the hook's exception is an uncaught one there, as it would be in an app.
+    const script = `
+      const net = require('node:net');
+      const { enableProxyProtocol, getProxyProtocolStats } = require(${JSON.stringify(new URL('../dist/index.cjs', import.meta.url).pathname)});
+      process.on('uncaughtException', () => {});
+      let calls = 0;
+      const server = enableProxyProtocol(net.createServer(), {
+        headerTimeout: 100,
+        onError: () => { if (++calls === 1) throw new Error('hook failed'); },
+      });
+      server.listen(0, '127.0.0.1', () => {
+        const { port } = server.address();
+        for (let i = 0; i < 3; i++) net.connect(port, '127.0.0.1').on('error', () => {});
+        setTimeout(() => {
+          console.log(JSON.stringify(getProxyProtocolStats(server)));
+          process.exit(0);
+        }, 600);
+      });`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    await once(child, 'exit');
+    expect(JSON.parse(out)).toMatchObject({
+      pending: 0,
+      refused: { [ErrorCodes.HEADER_TIMEOUT]: 3 },
+    });
+  });
+
+  it('holds a peer on a UNIX socket to the header, whatever the trust list', async () => {
+    const path = `/tmp/proxyproto-test-${process.pid}.sock`;
+    const server = enableProxyProtocol(echoServer(), { trusted: '10.0.0.0/8' });
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    try {
+      const data = await new Promise<string>((resolve, reject) => {
+        const client = net.connect(path, () => client.write(v1() + GET));
+        let text = '';
+        client.setEncoding('latin1');
+        client.on('data', (d) => {
+          text += d;
+        });
+        client.on('end', () => resolve(text));
+        client.on('error', reject);
+      });
+      expect(body(data).remoteAddress).toBe('203.0.113.7');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('names the peer of a connection reset before its header, with the default trust', async () => {
