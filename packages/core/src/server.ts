@@ -205,39 +205,45 @@ export function enableProxyProtocol<S extends Server>(
     stats: { accepted: 0, local: 0, direct: 0, refused: {} },
   };
   target[kState] = state;
-  state.listeners = (server.rawListeners('connection') as ConnectionListener[]).map((raw) =>
-    adopt(state, raw),
-  );
-  server.removeAllListeners('connection');
+  moveListeners(server, state);
   server.on('connection', onConnection);
   // Connection listeners added later (`server.on('connection', ...)` after this call) are moved
   // behind the header too. A microtask runs before any I/O, so no connection can slip past.
-  // They are taken as the server holds them (a once() wrapper stays one), and those prepended
-  // run before the others, as they would have.
   server.on('newListener', (event: string | symbol, listener: ConnectionListener) => {
-    if (event !== 'connection' || listener === onConnection) return;
-    queueMicrotask(() => {
-      const raw = server.rawListeners('connection') as ConnectionListener[];
-      const at = raw.indexOf(onConnection);
-      for (const moved of raw) {
-        if (moved !== onConnection) server.removeListener('connection', moved);
-      }
-      const adopted = raw.map((listener) => adopt(state, listener));
-      state.listeners = [
-        ...(at > 0 ? adopted.slice(0, at) : []),
-        ...state.listeners,
-        ...adopted.slice(at + 1),
-      ];
-    });
+    if (event === 'connection' && listener !== onConnection) {
+      queueMicrotask(() => moveListeners(server, state));
+    }
   });
   // Sockets handed in with server.emit('connection') are not the server's own: they may still
-  // wait when it closes.
+  // wait when it closes, and keep the timer.
   server.on('close', () => {
-    if (state.oldest === null) stopDeadlines(state);
+    if (state.oldest === null && state.timer !== null) {
+      clearTimeout(state.timer);
+      state.timer = null;
+    }
   });
   wrapCloseMethod(server, state, 'closeAllConnections');
   wrapCloseMethod(server, state, 'closeIdleConnections');
   return server;
+}
+
+/**
+ * Moves the server's connection listeners other than ours behind the header, as the server
+ * holds them (see `adopt` for once() wrappers): those before ours in the server's list (all of
+ * them before ours is added; later, prependListener() ones) run before the ones already moved,
+ * the rest after.
+ */
+function moveListeners(server: Server, state: ServerState): void {
+  const raw = server.rawListeners('connection') as ConnectionListener[];
+  const at = raw.indexOf(onConnection);
+  const before = at < 0 ? raw : raw.slice(0, at);
+  const after = at < 0 ? [] : raw.slice(at + 1);
+  for (const moved of [...before, ...after]) server.removeListener('connection', moved);
+  state.listeners = [
+    ...before.map((listener) => adopt(state, listener)),
+    ...state.listeners,
+    ...after.map((listener) => adopt(state, listener)),
+  ];
 }
 
 /** `closeAllConnections()` / `closeIdleConnections()` also close connections still awaiting a header. */
@@ -364,7 +370,6 @@ function onData(this: ProxiedSocket, chunk: Buffer): void {
     return;
   }
   finishWaiting(this, state);
-  connection.buffer = null;
   const { header } = result;
   connection.header = header;
   const { source } = header;
@@ -469,6 +474,8 @@ function finishWaiting(socket: ProxiedSocket, state: ServerState): void {
   socket.removeListener('end', onEnd);
   socket.removeListener('error', onSocketError);
   connection.waiting = false;
+  connection.buffer = null;
+  connection.partial = null;
   const { older, newer } = connection;
   if (older === null) state.oldest = newer;
   else older.newer = newer;
@@ -484,11 +491,6 @@ function refuse(state: ServerState, socket: ProxiedSocket, error: ProxyProtocolE
   const remoteAddress = peer?.address;
   const remotePort = peer?.port;
   finishWaiting(socket, state);
-  const connection = socket[kConnection];
-  if (connection) {
-    connection.buffer = null;
-    connection.partial = null;
-  }
   socket.destroy();
   const { refused } = state.stats;
   refused[error.code] = (refused[error.code] ?? 0) + 1;
@@ -524,13 +526,6 @@ function closeOverdue(state: ServerState): void {
     // Also when an onError hook or event listener threw: the rest still have deadlines.
     const next = state.oldest;
     if (next !== null && state.timer === null) armDeadlines(state, next.deadline - now);
-  }
-}
-
-function stopDeadlines(state: ServerState): void {
-  if (state.timer !== null) {
-    clearTimeout(state.timer);
-    state.timer = null;
   }
 }
 
