@@ -43,8 +43,8 @@ export function compileHopTrust(trusted: TrustedHops, option = 'trustProxy'): Ho
     }
     return (_address, hop) => hop < trusted;
   }
-  const check = compileTrust(trusted, option);
-  return (address) => check(address);
+  // A TrustCheck ignores the hop index: addresses are trusted at any hop.
+  return compileTrust(trusted, option);
 }
 
 export function compileTrust(trusted: TrustedSources | undefined, option = 'trusted'): TrustCheck {
