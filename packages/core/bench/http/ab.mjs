@@ -13,9 +13,10 @@
 //
 //   node bench/http/ab.mjs 10 1 close plain ours floor plain
 
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { buildV1 } from '../lib/headers.mjs';
+import { runWrk } from './wrk.mjs';
 
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
 const [rounds, seconds, mode, ...specs] = process.argv.slice(2);
@@ -28,7 +29,7 @@ const header = buildV1({
   family: 'IPv4',
   source: CLIENT,
   destination: { address: '198.51.100.10', port: 443 },
-}).toString('hex');
+});
 
 const servers = [];
 for (const spec of specs) {
@@ -46,33 +47,22 @@ for (const spec of specs) {
   servers.push({ spec, plain, child, port, rps: [] });
 }
 
-function wrk(server, duration) {
-  const out = execFileSync(
-    'wrk',
-    [
-      '-t1',
-      '-c50',
-      `-d${duration}s`,
-      '-s',
-      here('./proxy-header.lua'),
-      `http://127.0.0.1:${server.port}/`,
-      '--',
-      mode,
-      server.plain ? '-' : header,
-      '50',
-    ],
-    { encoding: 'utf8' },
-  );
-  const line = out.split('\n').find((l) => l.startsWith('WRK_RESULT '));
-  const r = JSON.parse(line.slice('WRK_RESULT '.length));
+async function wrk(server, seconds) {
+  const r = await runWrk({
+    port: server.port,
+    mode,
+    header: server.plain ? null : header,
+    seconds,
+    connections: 50,
+  });
   return r.requests / (r.duration_us / 1e6);
 }
 
-for (const server of servers) wrk(server, 1); // warm-up
+for (const server of servers) await wrk(server, 1); // warm-up
 for (let round = 0; round < Number(rounds); round++) {
   for (let i = 0; i < servers.length; i++) {
     const server = servers[(i + round) % servers.length];
-    server.rps.push(wrk(server, seconds));
+    server.rps.push(await wrk(server, Number(seconds)));
   }
 }
 const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];

@@ -16,6 +16,7 @@ import net from 'node:net';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { buildV1, buildV2 } from '../lib/headers.mjs';
+import { runWrk } from './wrk.mjs';
 
 const ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 30);
 const DURATION = Number(process.env.BENCH_HTTP_DURATION ?? 1);
@@ -29,7 +30,6 @@ const TARGETS = { close: 0.95, keepalive: 0.99 };
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
 const SERVER = here('./server.mjs');
 const IDLE_CLIENT = here('./idle-client.mjs');
-const LUA = here('./proxy-header.lua');
 const log = (msg) => process.stderr.write(`${msg}\n`);
 const startedAt = Date.now();
 
@@ -255,46 +255,16 @@ async function verify(variant, port) {
 // ---------------------------------------------------------------------------------------
 // Load: wrk, one thread, the Lua script puts the header in front of each connection's first request.
 
-function runWrk(port, mode, header, seconds) {
-  return new Promise((resolve, reject) => {
-    const args = [
-      '-t1',
-      `-c${CONNECTIONS}`,
-      `-d${seconds}s`,
-      '--timeout',
-      '5s',
-      '-s',
-      LUA,
-      `http://127.0.0.1:${port}/`,
-      '--',
-      mode,
-      header ? header.toString('hex') : '-',
-      String(CONNECTIONS),
-    ];
-    const wrk = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    wrk.stdout.on('data', (d) => {
-      out += d;
-    });
-    wrk.stderr.on('data', (d) => {
-      out += d;
-    });
-    wrk.on('error', reject);
-    wrk.on('exit', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('WRK_RESULT '));
-      if (code !== 0 || !line) {
-        reject(new Error(`wrk exited ${code}: ${out.trim()}`));
-        return;
-      }
-      resolve(JSON.parse(line.slice('WRK_RESULT '.length)));
-    });
-  });
-}
-
 /** One timed run; throws if anything but clean 200s with the right address came back. */
 async function loadRun(server, variant, mode, seconds) {
   await ask(server.child, 'stats', 'stats'); // zero the counters
-  const r = await runWrk(server.port, mode, variant.header, seconds);
+  const r = await runWrk({
+    port: server.port,
+    mode,
+    header: variant.header,
+    seconds,
+    connections: CONNECTIONS,
+  });
   const s = await ask(server.child, 'stats', 'stats');
   const errors = r.connect + r.read + r.write + r.status + r.timeout;
   // The PROXY servers count a connection wrk closes before sending its header (when it stops
