@@ -57,22 +57,23 @@ export interface RawResult {
 }
 
 /**
- * Opens a raw TCP connection, writes `chunks` one by one (with `delay` ms between them and
+ * Opens a raw TCP (or UNIX socket) connection, writes `chunks` one by one (with `delay` ms between them and
  * Nagle off, so each is its own segment), and collects the reply until the server closes, or
  * until `until` matches the data so far.
  */
 export function rawExchange(
-  port: number,
+  port: number | string,
   chunks: (Uint8Array | string)[],
   options: { delay?: number; localAddress?: string; until?: RegExp; timeout?: number } = {},
 ): Promise<RawResult> {
   const { delay = 0, localAddress, until, timeout = 5000 } = options;
   return new Promise((resolve, reject) => {
-    const socket = net.connect({
-      port,
-      host: '127.0.0.1',
-      ...(localAddress ? { localAddress } : {}),
-    });
+    // A string is a UNIX socket path.
+    const socket = net.connect(
+      typeof port === 'string'
+        ? { path: port }
+        : { port, host: '127.0.0.1', ...(localAddress ? { localAddress } : {}) },
+    );
     socket.setNoDelay(true);
     let data = '';
     let done = false;

@@ -552,16 +552,7 @@ describe('net.Server and server lifecycle', () => {
     const server = enableProxyProtocol(echoServer(), { trusted: '10.0.0.0/8' });
     await new Promise<void>((resolve) => server.listen(path, resolve));
     try {
-      const data = await new Promise<string>((resolve, reject) => {
-        const client = net.connect(path, () => client.write(v1() + GET));
-        let text = '';
-        client.setEncoding('latin1');
-        client.on('data', (d) => {
-          text += d;
-        });
-        client.on('end', () => resolve(text));
-        client.on('error', reject);
-      });
+      const { data } = await rawExchange(path, [v1() + GET]);
       expect(body(data).remoteAddress).toBe('203.0.113.7');
     } finally {
       await new Promise((resolve) => server.close(resolve));
