@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { Duplex } from 'node:stream';
@@ -11,6 +10,7 @@ import {
   type ProxyProtocolOptions,
 } from '@proxyproto/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { tlsOptions } from '../conformance/net.js';
 import {
   ascii,
   close,
@@ -30,11 +30,6 @@ import {
 // Hostile clients, each a bounded test on 127.0.0.1. Latency under attack is compared with the
 // same client's latency measured just before, in the same test, with a generous factor, so a
 // noisy CI machine cannot make it flake; the hard assertion is that it was served at all.
-
-const tlsOptions = {
-  key: readFileSync(new URL('../../packages/core/test/fixtures/tls/key.pem', import.meta.url)),
-  cert: readFileSync(new URL('../../packages/core/test/fixtures/tls/cert.pem', import.meta.url)),
-};
 
 const servers: net.Server[] = [];
 const clients: net.Socket[] = [];
