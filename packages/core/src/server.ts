@@ -120,6 +120,7 @@ interface Connection {
   /** When the header is due (`performance.now()` time), with a header timeout. */
   deadline: number;
   header: ProxyHeader | undefined;
+  /** The real peer, once read (see `readPeer`). */
   peer: RealPeer | undefined;
   /** `getProxyProtocolInfo()`, made on first use and shared by the connection's requests. */
   info: ProxyProtocolInfo | undefined;
@@ -279,27 +280,32 @@ function onConnection(this: ProxiedServer, socket: ProxiedSocket): void {
     info: undefined,
   };
   socket[kConnection] = connection;
-  // Read the peer now, while the handle is there: a refusal after a reset still names it, and
-  // Node caches it (`_peername`) before the header replaces it. One getpeername either way.
-  const address = socket.remoteAddress;
-  if (address !== undefined) connection.peer = socket._peername;
-  // A UNIX socket peer has no address: no trust list can name it, so it is held to a header as
-  // a trusted peer is (as before trust lists existed for it).
-  if (!state.trustsAll && address !== undefined && !state.trust(address)) {
-    if (state.direct) {
-      state.stats.direct++;
-      handOver(state, socket);
+  // The real peer is read from the kernel only when something needs it: a trust list (here),
+  // a header split over reads, a refusal, getRealPeer() (see `readPeer`). A getpeername per
+  // connection measured ~5% of a connection-per-request server's throughput, and after the
+  // header nothing else needs it: the socket then reports the header's client.
+  if (!state.trustsAll) {
+    // Node caches the peer (`_peername`); it is kept before the header replaces the cache.
+    const address = socket.remoteAddress;
+    if (address !== undefined) connection.peer = socket._peername;
+    // A UNIX socket peer has no address: no trust list can name it, so it is held to a header
+    // as a trusted peer is (as before trust lists existed for it).
+    if (address !== undefined && !state.trust(address)) {
+      if (state.direct) {
+        state.stats.direct++;
+        handOver(state, socket);
+        return;
+      }
+      refuse(
+        state,
+        socket,
+        protocolError(
+          ErrorCodes.UNTRUSTED_SOURCE,
+          `PROXY protocol connection refused: ${address} is not a trusted source`,
+        ),
+      );
       return;
     }
-    refuse(
-      state,
-      socket,
-      protocolError(
-        ErrorCodes.UNTRUSTED_SOURCE,
-        `PROXY protocol connection refused: ${address} is not a trusted source`,
-      ),
-    );
-    return;
   }
   if (state.headerTimeout > 0) {
     // No timer per connection (one measured ~2% of a connection-per-request server's
@@ -359,6 +365,9 @@ function onData(this: ProxiedSocket, chunk: Buffer): void {
     return;
   }
   if (result === null) {
+    // More to wait for: read the peer while it can be read. A reset makes the kernel forget it
+    // (getpeername fails with ENOTCONN), and the refusal should still name it.
+    readPeer(connection);
     if (needed > 0) {
       connection.buffer = null;
       connection.partial = Buffer.allocUnsafe(needed);
@@ -486,8 +495,33 @@ function finishWaiting(socket: ProxiedSocket, state: ServerState): void {
   state.pending--;
 }
 
+/**
+ * The connection's real peer: read once, from the raw socket's TCP handle itself, past
+ * `_peername` and the TLS answer that `setRemote` put in place (both say the header's client).
+ * Undefined when it cannot be read: a stream that is not a TCP socket, or a connection closed
+ * or reset before anything read it (the kernel no longer knows the peer).
+ */
+function readPeer(connection: Connection): RealPeer | undefined {
+  if (connection.peer === undefined) {
+    const handle = connection.socket._handle;
+    const getpeername = handle ? Object.getPrototypeOf(handle)?.getpeername : undefined;
+    if (typeof getpeername === 'function') {
+      const out: Partial<RealPeer> = {};
+      if (getpeername.call(handle, out) === 0 && out.address !== undefined) {
+        connection.peer = {
+          address: out.address,
+          port: out.port as number,
+          family: out.family as string,
+        };
+      }
+    }
+  }
+  return connection.peer;
+}
+
 function refuse(state: ServerState, socket: ProxiedSocket, error: ProxyProtocolError): void {
-  const peer = socket[kConnection]?.peer;
+  const connection = socket[kConnection];
+  const peer = connection && readPeer(connection);
   const remoteAddress = peer?.address;
   const remotePort = peer?.port;
   finishWaiting(socket, state);
@@ -575,7 +609,7 @@ export function getProxyHeader(socket: unknown): ProxyHeader | undefined {
  */
 export function getRealPeer(socket: unknown): RealPeer | undefined {
   const connection = connectionOf(socket);
-  if (connection?.header !== undefined) return connection.peer;
+  if (connection?.header !== undefined) return readPeer(connection);
   const s = socket as Partial<Socket> | null;
   if (s?.remoteAddress === undefined) return undefined;
   return {
@@ -591,9 +625,11 @@ export function getRealPeer(socket: unknown): RealPeer | undefined {
  */
 export function getProxyProtocolInfo(socket: unknown): ProxyProtocolInfo | undefined {
   const connection = connectionOf(socket);
-  if (connection?.header === undefined || connection.peer === undefined) return undefined;
+  if (connection?.header === undefined) return undefined;
   if (connection.info === undefined) {
-    connection.info = { ...connection.header, realPeer: connection.peer };
+    const realPeer = readPeer(connection);
+    if (realPeer === undefined) return undefined;
+    connection.info = { ...connection.header, realPeer };
   }
   return connection.info;
 }

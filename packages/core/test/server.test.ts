@@ -559,7 +559,7 @@ describe('net.Server and server lifecycle', () => {
     }
   });
 
-  it('names the peer of a connection reset before its header, with the default trust', async () => {
+  it('names the peer of a connection reset part-way through its header, with the default trust', async () => {
     const server = enableProxyProtocol(net.createServer());
     const seen = refusals(server);
     const port = await listen(server);
@@ -576,6 +576,22 @@ describe('net.Server and server lifecycle', () => {
       remoteAddress: '127.0.0.1',
       remotePort: localPort,
     });
+  });
+
+  it('names the peer of a connection reset before any byte, with a trust list', async () => {
+    // The default trust reads the peer on the first incomplete read; a trust list reads it at
+    // accept, so even a connection that sent nothing is named after the kernel forgot it.
+    const server = enableProxyProtocol(net.createServer(), { trusted: 'loopback' });
+    const seen = refusals(server);
+    const port = await listen(server);
+    const client = net.connect(port, '127.0.0.1');
+    await once(client, 'connect');
+    const { localPort } = client;
+    while (getProxyProtocolStats(server)?.pending !== 1) await new Promise((r) => setTimeout(r, 5));
+    client.resetAndDestroy();
+    while (seen.length === 0) await new Promise((r) => setTimeout(r, 5));
+    expect(seen[0]?.error.code).toBe(ErrorCodes.SOCKET_ERROR);
+    expect(seen[0]?.info).toMatchObject({ remoteAddress: '127.0.0.1', remotePort: localPort });
   });
 
   it('leaves the flow to the connection listener: a socket it resumes sees the peer close', async () => {
