@@ -46,9 +46,16 @@ const plugin: FastifyPluginCallback<FastifyProxyProtocolOptions> = (fastify, opt
   });
   const check = createNotEnabledCheck('@proxyproto/fastify', FIX, strict);
   fastify.addHook('onRequest', (request, _reply, next) => {
-    const error = check(request.raw.socket);
-    if (error === undefined) next();
-    else next(error);
+    const { socket } = request.raw;
+    const error = check(socket);
+    if (error !== undefined) {
+      next(error);
+      return;
+    }
+    // Made now, while the connection is open: the core reads the real peer only when asked,
+    // and an onResponse hook may run after a `Connection: close` socket has closed.
+    getProxyProtocolInfo(socket);
+    next();
   });
   done();
 };

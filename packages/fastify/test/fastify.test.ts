@@ -48,6 +48,25 @@ describe('@proxyproto/fastify', () => {
     });
   });
 
+  it('keeps request.proxyProtocol for hooks that run after the connection closed', async () => {
+    // The core reads the load balancer's address only when asked; the plugin asks while the
+    // connection is open, so an access log in onResponse still has it after a close.
+    const fastify = track(Fastify());
+    await fastify.register(proxyProtocol);
+    const seen = new Promise<unknown>((resolve) => {
+      fastify.addHook('onResponse', async (request) => {
+        const { socket } = request.raw;
+        if (!socket.destroyed) await new Promise((r) => socket.once('close', r));
+        resolve(request.proxyProtocol?.realPeer);
+      });
+    });
+    fastify.get('/', async () => ({ ok: true }));
+    await fastify.listen({ port: 0, host: '127.0.0.1' });
+    const port = (fastify.server.address() as net.AddressInfo).port;
+    expect(response(await send(port, v1(), get())).status).toBe(200);
+    expect(await seen).toMatchObject({ address: '127.0.0.1', family: 'IPv4' });
+  });
+
   it('enables fastify.server at registration, before listen()', async () => {
     const fastify = track(Fastify());
     await fastify.register(proxyProtocolDefault);
