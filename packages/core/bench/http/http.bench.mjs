@@ -91,6 +91,16 @@ const VARIANTS = [
     expected: CLIENT.address,
   },
   {
+    // What the docs recommend: a trust list. It needs the peer at accept, as plain http's
+    // handler does when it reads req.socket.remoteAddress.
+    id: 'ours-v1-trusted',
+    label: "`enableProxyProtocol`, v1 header, `trusted: 'loopback'`",
+    kind: 'ours',
+    header: V1,
+    expected: CLIENT.address,
+    env: { BENCH_TRUSTED: 'loopback' },
+  },
+  {
     id: 'floor-v1',
     label: 'reference: bare first-chunk reader, v1 header (unsafe, see below)',
     kind: 'floor',
@@ -167,7 +177,7 @@ async function startServer(variant, { memory = false } = {}) {
   }
   const child = spawnNode(SERVER, [variant.kind, variant.expected], {
     nodeArgs,
-    env: memory ? { BENCH_HEADER_TIMEOUT: '600000' } : {},
+    env: { ...variant.env, ...(memory ? { BENCH_HEADER_TIMEOUT: '600000' } : {}) },
     nofile: memory ? IDLE + 1000 : undefined,
   });
   const { port } = await nextMessage(child, 'listening', 20000);

@@ -5,7 +5,8 @@
 // kind: plain (node:http), ours (node:http + enableProxyProtocol), proxywrap (findhit-proxywrap
 // wrapping node:http), floor (a bare first-chunk reader, a reference; see below). Every kind answers every request with the same tiny response whose body
 // is `req.socket.remoteAddress`, so each request pays for reading the address the way an app
-// does. The parent talks to it over IPC:
+// does. Environment for `ours`: BENCH_HEADER_TIMEOUT (headerTimeout, 5000), BENCH_TRUSTED
+// (trusted; default every peer), DIST (see below). The parent talks to it over IPC:
 //   -> { port }                       once listening on 127.0.0.1:0
 //   <- 'stats'  -> { type: 'stats', requests, mismatched, refused, refused, refusedOther, lastRefusal,
 //                                        lastMismatch, cpuMicros }
@@ -18,6 +19,8 @@ import { createRequire } from 'node:module';
 
 const [kind, expected] = process.argv.slice(2);
 const headerTimeout = Number(process.env.BENCH_HEADER_TIMEOUT ?? 5000);
+/** `trusted` for `ours` (default: every peer). */
+const trusted = process.env.BENCH_TRUSTED;
 
 let requests = 0;
 let mismatched = 0;
@@ -50,6 +53,7 @@ if (kind === 'plain') {
   const { enableProxyProtocol } = await import(dist);
   server = enableProxyProtocol(http.createServer(handler), {
     headerTimeout,
+    ...(trusted === undefined ? {} : { trusted }),
     onError: (error) => {
       refused++;
       if (
