@@ -104,6 +104,30 @@ describe('enableProxyProtocol on http.Server', () => {
     expect(data).toContain('"url":"/1"');
   });
 
+  // On an http.Server the bytes after the header are put back after the hand-over (onData):
+  // a connection listener of the app's that pauses the socket or closes it must still work.
+  it('keeps the request for an http connection listener that pauses the socket a while', async () => {
+    const server = enableProxyProtocol(echoServer());
+    server.on('connection', (socket: net.Socket) => {
+      socket.pause();
+      setTimeout(() => socket.resume(), 50);
+    });
+    const port = await listen(server);
+    const { data } = await rawExchange(port, [v1() + GET]);
+    expect(body(data).remoteAddress).toBe('203.0.113.7');
+  });
+
+  it('lets an http connection listener close the socket before its request is read', async () => {
+    const server = enableProxyProtocol(echoServer());
+    let requests = 0;
+    server.on('request', () => requests++);
+    server.on('connection', (socket: net.Socket) => socket.destroy());
+    const port = await listen(server);
+    const { data, closed } = await rawExchange(port, [v1() + GET]);
+    expect({ data, closed, requests }).toEqual({ data: '', closed: true, requests: 0 });
+    expect(getProxyProtocolStats(server)?.accepted).toBe(1);
+  });
+
   it.each([
     ['v1', () => concat(v1(), GET)],
     ['v2 with TLVs', () => concat(v2(), GET)],
