@@ -6,11 +6,13 @@ import {
   parseIPv4,
   parseIPv6,
   parsePort,
-  scanCanonicalIPv6,
   scanIPv4,
+  scannedDestinationEnd,
   scannedPort,
-  scanPort,
-  scanPortWide,
+  scannedSourceEnd,
+  scannedSourcePort,
+  scanPorts,
+  scanTcp6Fields,
   writeIPv4,
   writeIPv6,
 } from './address.js';
@@ -49,15 +51,16 @@ export function decodeV1(bytes: Uint8Array): DecodeResult | null {
   // ~610 to ~275 ns and v1 TCP4 from ~195 to ~185 ns.
   if (
     len > 16 &&
-    bytes[1] === 0x52 &&
-    bytes[2] === 0x4f &&
-    bytes[3] === 0x58 &&
-    bytes[4] === 0x59 &&
-    bytes[5] === SP &&
-    bytes[6] === 0x54 &&
-    bytes[7] === 0x43 &&
-    bytes[8] === 0x50 &&
-    bytes[10] === SP
+    (((bytes[1] as number) ^ 0x52) |
+      ((bytes[2] as number) ^ 0x4f) |
+      ((bytes[3] as number) ^ 0x58) |
+      ((bytes[4] as number) ^ 0x59) |
+      ((bytes[5] as number) ^ SP) |
+      ((bytes[6] as number) ^ 0x54) |
+      ((bytes[7] as number) ^ 0x43) |
+      ((bytes[8] as number) ^ 0x50) |
+      ((bytes[10] as number) ^ SP)) ===
+      0
   ) {
     // Separate calls per family rather than a function-valued variable: with both families
     // seen, such a call site stays polymorphic and TurboFan neither inlines nor specialises it.
@@ -66,39 +69,30 @@ export function decodeV1(bytes: Uint8Array): DecodeResult | null {
       const result = decodeTcp6Line(bytes, len);
       if (result !== null) return result;
     } else if (v === 0x34) {
-      const sourceEnd = scanIPv4(bytes, 11, len, SP);
-      const destinationEnd = sourceEnd < 0 ? -1 : scanIPv4(bytes, sourceEnd + 1, len, SP);
-      const length = destinationEnd < 0 ? -1 : scanPorts(bytes, len, destinationEnd + 1);
-      if (length >= 0) {
-        // The grammar admits one spelling per IPv4 address: the text is the string.
-        return tcpResult(
-          'IPv4',
-          asciiString(bytes, 11, sourceEnd - 11),
-          scannedSourcePort,
-          asciiString(bytes, sourceEnd + 1, destinationEnd - sourceEnd - 1),
-          scannedPort,
-          length,
-        );
-      }
+      const result = decodeTcp4Line(bytes, len);
+      if (result !== null) return result;
     }
   }
   return decodeV1Incremental(bytes, len);
 }
 
-/** The source port `scanPorts` found last (the destination port is left in `scannedPort`). */
-let scannedSourcePort = 0;
-
 /**
- * Fast path: two ports from `pos`, then CRLF. Returns the length of the line, or -1 to take
- * the incremental path.
+ * Fast path for a complete TCP4 line, from the address on; null to take the incremental path.
  */
-function scanPorts(bytes: Uint8Array, len: number, pos: number): number {
-  const sourcePortEnd = scanPortWide(bytes, pos, len, SP);
-  if (sourcePortEnd < 0) return -1;
-  scannedSourcePort = scannedPort;
-  const cr = scanPort(bytes, sourcePortEnd + 1, len, CR);
-  if (cr < 0 || cr + 1 >= len || bytes[cr + 1] !== LF) return -1;
-  return cr + 2;
+function decodeTcp4Line(bytes: Uint8Array, len: number): DecodeResult | null {
+  const sourceEnd = scanIPv4(bytes, 11, len, SP);
+  const destinationEnd = sourceEnd < 0 ? -1 : scanIPv4(bytes, sourceEnd + 1, len, SP);
+  const length = destinationEnd < 0 ? -1 : scanPorts(bytes, len, destinationEnd + 1);
+  if (length < 0) return null;
+  // The grammar admits one spelling per IPv4 address: the text is the string.
+  return tcpResult(
+    'IPv4',
+    asciiString(bytes, 11, sourceEnd - 11),
+    scannedSourcePort,
+    asciiString(bytes, sourceEnd + 1, destinationEnd - sourceEnd - 1),
+    scannedPort,
+    length,
+  );
 }
 
 type Latin1Slice = (this: Uint8Array, start: number, end: number) => string;
@@ -112,33 +106,41 @@ const latin1Slice = (globalThis as { Buffer?: { prototype: { latin1Slice?: Latin
   ?.prototype.latin1Slice;
 
 /**
+ * `latin1Slice.call(bytes, start, end)` as a function of its own. Calling it, TurboFan (Node 20)
+ * sees through the bound function to the native one and calls it directly (CallApiCallback).
+ * The alternatives measured worse where the fast path is inlined into `decode()`, as in the
+ * bench: `bytes.latin1Slice(...)` then compiles to a generic LoadIC call for the method (two,
+ * with the `=== latin1Slice` check that guarded it), and `latin1Slice.call(...)` and
+ * `Reflect.apply(...)` to a generic call through HandleApiCall.
+ */
+const latin1SliceOf =
+  latin1Slice &&
+  (Function.prototype.call.bind(latin1Slice) as (
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+  ) => string);
+
+/**
  * Fast path for a complete TCP6 line with two canonical addresses, from the address on; null to
  * take the incremental path.
  */
 function decodeTcp6Line(bytes: Uint8Array, len: number): DecodeResult | null {
-  const sourceEnd = scanCanonicalIPv6(bytes, 11, len, SP);
-  if (sourceEnd < 0) return null;
-  const destinationEnd = scanCanonicalIPv6(bytes, sourceEnd + 1, len, SP);
-  if (destinationEnd < 0) return null;
-  const length = scanPorts(bytes, len, destinationEnd + 1);
+  const length = scanTcp6Fields(bytes, 11, len);
   // Within 107 bytes: two canonical addresses (no dotted tail; the scan leaves those to the
   // incremental parser) make a line of 104 bytes at most.
   if (length < 0) return null;
+  const sourceEnd = scannedSourceEnd;
+  const destinationStart = sourceEnd + 1;
+  const destinationEnd = scannedDestinationEnd;
+  let source: string;
+  let destination: string;
   // Canonical text is the string as it is. One native call for both addresses, then two
   // substrings (from 13 chars on, slices that share it), measured ~30 ns a line faster than
   // two asciiString calls for the 20..40-char addresses of the bench (Node 20): the length of
   // these varies so much that asciiString's dispatch and copy loop mispredict on every call.
-  // Called as a method of a Buffer (what sockets hand over), TurboFan knows the target and
-  // calls the native function directly: ~7 ns faster than latin1Slice.call(bytes, ...).
-  const destinationStart = sourceEnd + 1;
-  let source: string;
-  let destination: string;
-  if (latin1Slice !== undefined) {
-    const buffer = bytes as Uint8Array & { latin1Slice?: Latin1Slice };
-    const both =
-      buffer.latin1Slice === latin1Slice
-        ? buffer.latin1Slice(11, destinationEnd)
-        : latin1Slice.call(bytes, 11, destinationEnd);
+  if (latin1SliceOf !== undefined) {
+    const both = latin1SliceOf(bytes, 11, destinationEnd);
     source = both.substring(0, sourceEnd - 11);
     destination = both.substring(destinationStart - 11);
   } else {
