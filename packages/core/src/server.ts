@@ -90,9 +90,9 @@ interface ServerState {
   onError: ProxyProtocolOptions['onError'];
   /** TLS servers wrap the socket later; its handle must report the client too. */
   wrapsHandle: boolean;
-  /** An HTTP/1 server: the bytes after the header go to it after the hand-over (see onData). */
-  http: boolean;
   pauseOnConnect: boolean;
+  /** An HTTP/1 server not paused on connect: the bytes after the header go back after the hand-over (see onData). */
+  putBackAfterHandOver: boolean;
   /**
    * Connections awaiting their header, oldest first, as a list linked through them (no
    * allocation to join or leave it, where a Set measured ~3% of a connection-per-request
@@ -196,13 +196,14 @@ export function enableProxyProtocol<S extends Server>(
   if (target[kState] !== undefined) {
     invalidOption('PROXY protocol is already enabled on this server');
   }
+  const pauseOnConnect = (server as { pauseOnConnect?: boolean }).pauseOnConnect === true;
   const state: ServerState = {
     server,
     listeners: [],
     ...readOptions(options),
     wrapsHandle: server instanceof TlsServer,
-    http: server instanceof HttpServer,
-    pauseOnConnect: (server as { pauseOnConnect?: boolean }).pauseOnConnect === true,
+    pauseOnConnect,
+    putBackAfterHandOver: server instanceof HttpServer && !pauseOnConnect,
     oldest: null,
     newest: null,
     pending: 0,
@@ -289,9 +290,7 @@ function onConnection(this: ProxiedServer, socket: ProxiedSocket): void {
   // connection measured ~5% of a connection-per-request server's throughput, and after the
   // header nothing else needs it: the socket then reports the header's client.
   if (!state.trustsAll) {
-    // Node caches the peer (`_peername`); it is kept before the header replaces the cache.
-    const address = socket.remoteAddress;
-    if (address !== undefined) connection.peer = socket._peername;
+    const address = readPeer(connection)?.address;
     // A UNIX socket peer has no address: no trust list can name it, so it is held to a header
     // as a trusted peer is (as before trust lists existed for it).
     if (address !== undefined && !state.trust(address)) {
@@ -407,20 +406,17 @@ function onData(this: ProxiedSocket, chunk: Buffer): void {
   // start it; with pauseOnConnect it stays paused until resume().
   if (state.pauseOnConnect) this.pause();
   else (this as { readableFlowing: boolean | null }).readableFlowing = null;
+  // HTTP/1 gets them after the hand-over, as if they had just arrived: the parser's 'data'
+  // listener has made the socket flowing, so unshift() hands them straight to it, where before
+  // the hand-over they would wait in the buffer for the stream to flow on the next tick (that
+  // path measured ~2-3% of a connection-per-request server's throughput). Not TLS and HTTP/2,
+  // which take buffered bytes while they set up, nor a net.Server, whose connection listener
+  // may do the same (wrap the socket in TLS).
   const rest = result.length < bytes.length ? bytes.subarray(result.length) : null;
-  if (state.http && !state.pauseOnConnect) {
-    // HTTP/1: after the hand-over, as if they had just arrived. The parser's 'data' listener
-    // has made the socket flowing, so unshift() hands them straight to it, where before the
-    // hand-over they would wait in the buffer for the stream to flow on the next tick (that
-    // path measured ~2-3% of a connection-per-request server's throughput). Not for TLS and
-    // HTTP/2, which take buffered bytes while they set up, nor for a net.Server, whose
-    // connection listener may do the same (wrap the socket in TLS).
-    handOver(state, this);
-    if (rest !== null && !this.destroyed) this.unshift(rest);
-    return;
-  }
-  if (rest !== null) this.unshift(rest);
+  const after = state.putBackAfterHandOver;
+  if (rest !== null && !after) this.unshift(rest);
   handOver(state, this);
+  if (rest !== null && after && !this.destroyed) this.unshift(rest);
 }
 
 /** The length a v2 header announces once its signature and 16 bytes are in, or 0. */
