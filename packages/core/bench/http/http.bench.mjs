@@ -308,7 +308,6 @@ function summary(values) {
 
 const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
 const fmtRatio = (n) => `${n.toFixed(3)}x`;
-const fmtBytes = (n) => `${Math.round(n).toLocaleString('en-US')}`;
 
 // ---------------------------------------------------------------------------------------
 // Throughput
@@ -475,8 +474,8 @@ async function memory() {
         const m = await memoryOnce(variant);
         samples[variant.id].push(m);
         log(
-          `memory ${repeat + 1}/${MEMORY_REPEATS} ${variant.id}: ${fmtBytes(m.rss)} B RSS, ` +
-            `${fmtBytes(m.heapUsed)} B heap per idle connection`,
+          `memory ${repeat + 1}/${MEMORY_REPEATS} ${variant.id}: ${fmtInt(m.rss)} B RSS, ` +
+            `${fmtInt(m.heapUsed)} B heap per idle connection`,
         );
       } catch (error) {
         failures.set(variant.id, error.message);
@@ -594,10 +593,10 @@ if (!SKIP_MEMORY) {
     const rss = summary(s.map((x) => x.rss));
     const heap = summary(s.map((x) => x.heapUsed));
     const extra = (a, b) =>
-      plainMem && variant.id !== 'plain' ? `${a - b >= 0 ? '+' : ''}${fmtBytes(a - b)}` : '';
+      plainMem && variant.id !== 'plain' ? `${a - b >= 0 ? '+' : ''}${fmtInt(a - b)}` : '';
     out(
-      `| ${label} | ${fmtBytes(rss.median)} | ${fmtBytes(rss.min)}–${fmtBytes(rss.max)} | ${fmtBytes(heap.median)} | ` +
-        `${fmtBytes(heap.min)}–${fmtBytes(heap.max)} | ${extra(rss.median, plainMem?.rss.median)} | ${extra(heap.median, plainMem?.heap.median)} |`,
+      `| ${label} | ${fmtInt(rss.median)} | ${fmtInt(rss.min)}–${fmtInt(rss.max)} | ${fmtInt(heap.median)} | ` +
+        `${fmtInt(heap.min)}–${fmtInt(heap.max)} | ${extra(rss.median, plainMem?.rss.median)} | ${extra(heap.median, plainMem?.heap.median)} |`,
     );
   }
   out();
