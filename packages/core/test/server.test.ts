@@ -820,4 +820,32 @@ describe('compileTrust', () => {
     const { compileTrust } = await import('../src/index.js');
     expect(compileTrust('10.0.0.0/8')('/run/app.sock')).toBe(false);
   });
+  it('answers the same for an address it remembers, also past the bound of its memory', async () => {
+    const { compileTrust } = await import('../src/index.js');
+    const { TRUST_MEMORY_SIZE } = await import('../src/trust.js');
+    const trust = compileTrust('10.0.0.0/9, loopback');
+    // 10.0.0.0/9: a second octet under 128. Three times as many addresses as it remembers, in
+    // plain and IPv4-mapped form, each asked twice: once new, once (where still kept) remembered.
+    const addresses: [string, boolean][] = [];
+    for (let i = 0; i < 3 * TRUST_MEMORY_SIZE; i++) {
+      const v4 = `10.${i % 256}.${i >> 8}.1`;
+      addresses.push([v4, i % 256 < 128], [`::ffff:${v4}`, i % 256 < 128]);
+    }
+    addresses.push(['127.0.0.1', true], ['::1', true], ['/run/app.sock', false]);
+    for (const pass of [1, 2]) {
+      const wrong = addresses.filter(([address, expected]) => trust(address) !== expected);
+      expect({ pass, wrong: wrong.slice(0, 3) }).toEqual({ pass, wrong: [] });
+    }
+    // The last ones asked are remembered: asked in the other order, they answer the same.
+    const recent = addresses.slice(-TRUST_MEMORY_SIZE / 2).reverse();
+    expect(recent.filter(([address, expected]) => trust(address) !== expected)).toEqual([]);
+  });
+  it('asks a trusted function every time: its answer may change', async () => {
+    const { compileTrust } = await import('../src/index.js');
+    let allow = true;
+    const trust = compileTrust(() => allow);
+    expect(trust('10.0.0.1')).toBe(true);
+    allow = false;
+    expect(trust('10.0.0.1')).toBe(false);
+  });
 });
