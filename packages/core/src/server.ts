@@ -127,7 +127,22 @@ interface Connection {
   peer: RealPeer | undefined;
   /** `getProxyProtocolInfo()`, made on first use and shared by the connection's requests. */
   info: ProxyProtocolInfo | undefined;
+  /** Node's read callback of the TCP handle, while ours stands in for it (see `readFromHandle`). */
+  onread: HandleReadCallback | null;
+  /** The bytes ours has been handed so far, to check each read against `socket.bytesRead`. */
+  bytesRead: number;
 }
+
+/** What a stream handle calls for each read: an ArrayBuffer of the bytes, or none at the end. */
+type HandleReadCallback = (this: StreamHandle, arrayBuffer?: ArrayBuffer) => unknown;
+
+/** The TCP handle under a socket (`socket._handle`), as far as the socket layer touches it. */
+type StreamHandle = object & {
+  getpeername?: unknown;
+  onread?: unknown;
+  [kPeer]?: RealPeer;
+  [kConnection]?: Connection;
+};
 
 const kState = Symbol('proxyproto.server');
 const kConnection = Symbol('proxyproto.connection');
@@ -137,7 +152,7 @@ type ProxiedServer = Server & { [kState]?: ServerState };
 type ProxiedSocket = Socket & {
   [kConnection]?: Connection;
   _peername?: { address: string; port: number; family: string };
-  _handle?: (object & { getpeername?: unknown; [kPeer]?: RealPeer }) | null;
+  _handle?: StreamHandle | null;
   _parent?: ProxiedSocket;
 };
 
@@ -283,6 +298,8 @@ function onConnection(this: ProxiedServer, socket: ProxiedSocket): void {
     header: undefined,
     peer: undefined,
     info: undefined,
+    onread: null,
+    bytesRead: 0,
   };
   socket[kConnection] = connection;
   // The real peer is read from the kernel only when something needs it: a trust list (here),
@@ -322,10 +339,67 @@ function onConnection(this: ProxiedServer, socket: ProxiedSocket): void {
   else state.newest.newer = connection;
   state.newest = connection;
   state.pending++;
+  if (state.pauseOnConnect || !readFromHandle(connection)) {
+    readFromStream(socket);
+    if (state.pauseOnConnect) socket.resume();
+  }
+}
+
+/** Set when a read did not add up on this Node: the header is then read from the stream. */
+let handleReadsDiffer = false;
+
+/**
+ * Reads the header where Node's socket gets its bytes, the TCP handle's `onread` callback, in
+ * place of Node's own until the header is in. Node calls it with an ArrayBuffer of exactly the
+ * bytes read, which ours decodes where they lie; Node's own callback would wrap them in a Buffer
+ * and run them through the readable stream to a 'data' listener, with a listener for 'end' and
+ * one for 'error' beside it, and the stream's flowing state to undo before the hand-over. That
+ * measured 1.7%-1.8% of a connection-per-request server's throughput (40 and 30 rounds). The
+ * socket's own `bytesRead` confirms every read: a read that does not add up, the end of the
+ * stream and an error all go to Node's callback, and the stream takes over (`readFromStream`).
+ * Nothing else can raise 'error' on the socket meanwhile: nobody else holds it, and nothing
+ * writes to it. `onread` is Node's internal, as `_peername` is (see `setRemote`); a Node
+ * without it, or a server paused on connect, reads the header from the stream.
+ */
+function readFromHandle(connection: Connection): boolean {
+  const handle = connection.socket._handle;
+  if (handleReadsDiffer || !handle || typeof handle.onread !== 'function') return false;
+  connection.onread = handle.onread as HandleReadCallback;
+  handle[kConnection] = connection;
+  handle.onread = onHandleRead;
+  return true;
+}
+
+function onHandleRead(this: StreamHandle, arrayBuffer?: ArrayBuffer): unknown {
+  const connection = this[kConnection] as Connection;
+  const { socket } = connection;
+  const onread = connection.onread as HandleReadCallback;
+  if (arrayBuffer !== undefined) {
+    const bytesRead = connection.bytesRead + arrayBuffer.byteLength;
+    if (bytesRead === socket.bytesRead) {
+      connection.bytesRead = bytesRead;
+      onData.call(socket, Buffer.from(arrayBuffer));
+      return undefined;
+    }
+    handleReadsDiffer = true;
+  }
+  // Node's callback turns the end of the stream into 'end', an error into 'error', and a read
+  // ours cannot account for into a chunk for onData: the stream's listeners take them from here.
+  stopReadingFromHandle(connection);
+  readFromStream(socket);
+  return onread.call(this, arrayBuffer);
+}
+
+function stopReadingFromHandle(connection: Connection): void {
+  const handle = connection.socket._handle;
+  if (handle && handle.onread === onHandleRead) handle.onread = connection.onread;
+  connection.onread = null;
+}
+
+function readFromStream(socket: ProxiedSocket): void {
   socket.on('data', onData);
   socket.on('end', onEnd);
   socket.on('error', onSocketError);
-  if (state.pauseOnConnect) socket.resume();
 }
 
 function onData(this: ProxiedSocket, chunk: Buffer): void {
@@ -491,9 +565,12 @@ function handOver(state: ServerState, socket: Socket): void {
 function finishWaiting(socket: ProxiedSocket, state: ServerState): void {
   const connection = socket[kConnection];
   if (connection === undefined || !connection.waiting) return;
-  socket.removeListener('data', onData);
-  socket.removeListener('end', onEnd);
-  socket.removeListener('error', onSocketError);
+  if (connection.onread !== null) stopReadingFromHandle(connection);
+  else {
+    socket.removeListener('data', onData);
+    socket.removeListener('end', onEnd);
+    socket.removeListener('error', onSocketError);
+  }
   connection.waiting = false;
   connection.buffer = null;
   connection.partial = null;
