@@ -362,8 +362,14 @@ let handleReadsDiffer = false;
  * without it, or a server paused on connect, reads the header from the stream.
  */
 function readFromHandle(connection: Connection): boolean {
-  const handle = connection.socket._handle;
+  const { socket } = connection;
+  const handle = socket._handle;
   if (handleReadsDiffer || !handle || typeof handle.onread !== 'function') return false;
+  // A socket handed in with `server.emit('connection')` may hold bytes already read and put back
+  // (a sniffer in front), or be paused by whoever had it: the stream gives those bytes first and
+  // keeps the pause. Bytes it consumed before do not count in the reads checked here.
+  if (socket.readableLength > 0 || socket.readableFlowing === false) return false;
+  connection.bytesRead = socket.bytesRead;
   connection.onread = handle.onread as HandleReadCallback;
   handle[kConnection] = connection;
   handle.onread = onHandleRead;

@@ -667,6 +667,49 @@ describe('net.Server and server lifecycle', () => {
     expect(data).toBe('203.0.113.7 hi');
   });
 
+  it('reads a socket handed in by a sniffer that read the header and put it back', async () => {
+    const server = enableProxyProtocol(echoServer(), { headerTimeout: 1000 });
+    await listen(server);
+    // A front server that looks at the first bytes, then hands the connection on with them
+    // unread (`server.emit('connection')`, as Node documents for sockets accepted elsewhere).
+    const sniffer = net.createServer((socket) => {
+      socket.once('data', (chunk) => {
+        socket.unshift(chunk);
+        server.emit('connection', socket);
+      });
+    });
+    const { data } = await rawExchange(await listen(sniffer), [v1('192.0.2.44') + GET]);
+    expect(body(data).remoteAddress).toBe('192.0.2.44');
+  });
+
+  it('reads a socket handed in after another server consumed a preamble of it', async () => {
+    const server = enableProxyProtocol(echoServer(), { headerTimeout: 1000 });
+    await listen(server);
+    const front = net.createServer((socket) => {
+      socket.once('data', (chunk) => {
+        // `HELLO\n` consumed, nothing put back; the header follows in a later write.
+        expect(chunk.toString()).toBe('HELLO\n');
+        server.emit('connection', socket);
+        socket.write('ok\n');
+      });
+    });
+    const port = await listen(front);
+    const { data } = await rawExchange(port, ['HELLO\n', v1('192.0.2.45') + GET], { delay: 30 });
+    expect(data.startsWith('ok\n')).toBe(true);
+    expect(body(data.slice(3)).remoteAddress).toBe('192.0.2.45');
+  });
+
+  it('reads a socket handed in paused, once its owner resumes it', async () => {
+    const server = enableProxyProtocol(echoServer(), { headerTimeout: 1000 });
+    await listen(server);
+    const front = net.createServer({ pauseOnConnect: true }, (socket) => {
+      server.emit('connection', socket);
+      setTimeout(() => socket.resume(), 30);
+    });
+    const { data } = await rawExchange(await listen(front), [v1('192.0.2.46') + GET]);
+    expect(body(data).remoteAddress).toBe('192.0.2.46');
+  });
+
   it('closeIdleConnections() and server.close() also close connections awaiting a header', async () => {
     const server = enableProxyProtocol(echoServer(), { headerTimeout: 60_000 });
     const port = await listen(server);
