@@ -365,11 +365,13 @@ function readFromHandle(connection: Connection): boolean {
   const { socket } = connection;
   const handle = socket._handle;
   if (handleReadsDiffer || !handle || typeof handle.onread !== 'function') return false;
-  // A socket handed in with `server.emit('connection')` may hold bytes already read and put back
-  // (a sniffer in front), or be paused by whoever had it: the stream gives those bytes first and
-  // keeps the pause. Bytes it consumed before do not count in the reads checked here.
-  if (socket.readableLength > 0 || socket.readableFlowing === false) return false;
-  connection.bytesRead = socket.bytesRead;
+  if ((socket as { server?: unknown }).server !== connection.state.server) {
+    // Handed in with `server.emit('connection')`: it may hold bytes already read and put back (a
+    // sniffer in front), or be paused by whoever had it. The stream gives those bytes first and
+    // keeps the pause. Bytes consumed before do not count in the reads checked here.
+    if (socket.readableLength > 0 || socket.readableFlowing === false) return false;
+    connection.bytesRead = socket.bytesRead;
+  }
   connection.onread = handle.onread as HandleReadCallback;
   handle[kConnection] = connection;
   handle.onread = onHandleRead;
