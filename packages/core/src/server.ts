@@ -357,21 +357,19 @@ let handleReadsDiffer = false;
  * measured 1.7%-1.8% of a connection-per-request server's throughput (40 and 30 rounds). The
  * socket's own `bytesRead` confirms every read: a read that does not add up, the end of the
  * stream and an error all go to Node's callback, and the stream takes over (`readFromStream`).
- * Nothing else can raise 'error' on the socket meanwhile: nobody else holds it, and nothing
- * writes to it. `onread` is Node's internal, as `_peername` is (see `setRemote`); a Node
+ * Nothing else can raise 'error' on the socket meanwhile: nobody else holds a socket the server
+ * accepted itself, and nothing writes to it. `onread` is Node's internal, as `_peername` is (see `setRemote`); a Node
  * without it, or a server paused on connect, reads the header from the stream.
  */
 function readFromHandle(connection: Connection): boolean {
   const { socket } = connection;
   const handle = socket._handle;
   if (handleReadsDiffer || !handle || typeof handle.onread !== 'function') return false;
-  if ((socket as { server?: unknown }).server !== connection.state.server) {
-    // Handed in with `server.emit('connection')`: it may hold bytes already read and put back (a
-    // sniffer in front), or be paused by whoever had it. The stream gives those bytes first and
-    // keeps the pause. Bytes consumed before do not count in the reads checked here.
-    if (socket.readableLength > 0 || socket.readableFlowing === false) return false;
-    connection.bytesRead = socket.bytesRead;
-  }
+  // A socket handed in with `server.emit('connection')` is read through its stream, as before:
+  // it may hold bytes put back by a sniffer in front, be paused, have an idle timeout or 'data'
+  // listeners of its own, and its previous owner may still write to it (and so fail with an
+  // 'error' that needs a listener). Only a socket this server accepted is known to be fresh.
+  if ((socket as { server?: unknown }).server !== connection.state.server) return false;
   connection.onread = handle.onread as HandleReadCallback;
   handle[kConnection] = connection;
   handle.onread = onHandleRead;

@@ -682,6 +682,70 @@ describe('net.Server and server lifecycle', () => {
     expect(body(data).remoteAddress).toBe('192.0.2.44');
   });
 
+  it('refuses, and does not crash on, a handed-in socket whose previous owner writes into a reset', async () => {
+    const refused: string[] = [];
+    const server = enableProxyProtocol(
+      net.createServer((socket) => socket.end('served')),
+      { headerTimeout: 1000, onError: (error) => refused.push(error.code) },
+    );
+    await listen(server);
+    // The front reads a preamble, hands the socket on and answers it; the client has reset the
+    // connection by then, so the write fails before a read reports the reset.
+    const front = net.createServer((socket) => {
+      socket.once('data', () => {
+        server.emit('connection', socket);
+        socket.write('ok\n');
+      });
+    });
+    const port = await listen(front);
+    for (let i = 0; i < 10; i++) {
+      const client = net.connect(port, '127.0.0.1', () => {
+        client.write('HELLO\n', () => client.resetAndDestroy());
+      });
+      client.on('error', () => {});
+      await once(client, 'close');
+    }
+    for (let i = 0; i < 50 && refused.length < 10; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(refused).toHaveLength(10);
+    expect(
+      refused.filter(
+        (code) => code !== ErrorCodes.SOCKET_ERROR && code !== ErrorCodes.INCOMPLETE_HEADER,
+      ),
+    ).toEqual([]);
+  });
+
+  it('keeps the idle timeout of a handed-in socket running while its header trickles in', async () => {
+    const server = enableProxyProtocol(
+      net.createServer((socket) => socket.end(`served ${socket.remoteAddress}`)),
+    );
+    await listen(server);
+    let timedOut = false;
+    const front = net.createServer((socket) => {
+      socket.setTimeout(150, () => {
+        timedOut = true;
+        socket.destroy();
+      });
+      server.emit('connection', socket);
+    });
+    const header = v1('192.0.2.47');
+    const parts = Array.from({ length: 6 }, (_, i) => header.slice(i * 8, i * 8 + 8));
+    const { data } = await rawExchange(await listen(front), parts, { delay: 80 });
+    expect({ timedOut, data }).toEqual({ timedOut: false, data: 'served 192.0.2.47' });
+  });
+
+  it('reads a socket handed in paused, once its owner resumes it', async () => {
+    const server = enableProxyProtocol(echoServer(), { headerTimeout: 1000 });
+    await listen(server);
+    const front = net.createServer({ pauseOnConnect: true }, (socket) => {
+      server.emit('connection', socket);
+      setTimeout(() => socket.resume(), 30);
+    });
+    const { data } = await rawExchange(await listen(front), [v1('192.0.2.46') + GET]);
+    expect(body(data).remoteAddress).toBe('192.0.2.46');
+  });
+
+  // Last of these: on a build that read handed-in sockets from the handle, its consumed preamble
+  // would make the first read not add up and switch the rest of this file over to the stream.
   it('reads a socket handed in after another server consumed a preamble of it', async () => {
     const server = enableProxyProtocol(echoServer(), { headerTimeout: 1000 });
     await listen(server);
@@ -697,17 +761,6 @@ describe('net.Server and server lifecycle', () => {
     const { data } = await rawExchange(port, ['HELLO\n', v1('192.0.2.45') + GET], { delay: 30 });
     expect(data.startsWith('ok\n')).toBe(true);
     expect(body(data.slice(3)).remoteAddress).toBe('192.0.2.45');
-  });
-
-  it('reads a socket handed in paused, once its owner resumes it', async () => {
-    const server = enableProxyProtocol(echoServer(), { headerTimeout: 1000 });
-    await listen(server);
-    const front = net.createServer({ pauseOnConnect: true }, (socket) => {
-      server.emit('connection', socket);
-      setTimeout(() => socket.resume(), 30);
-    });
-    const { data } = await rawExchange(await listen(front), [v1('192.0.2.46') + GET]);
-    expect(body(data).remoteAddress).toBe('192.0.2.46');
   });
 
   it('closeIdleConnections() and server.close() also close connections awaiting a header', async () => {
