@@ -358,8 +358,9 @@ let handleReadsDiffer = false;
  * socket's own `bytesRead` confirms every read: a read that does not add up, the end of the
  * stream and an error all go to Node's callback, and the stream takes over (`readFromStream`).
  * Nothing else can raise 'error' on the socket meanwhile: nobody else holds a socket the server
- * accepted itself, and nothing writes to it. `onread` is Node's internal, as `_peername` is (see `setRemote`); a Node
- * without it, or a server paused on connect, reads the header from the stream.
+ * accepted itself, and nothing writes to it. `onread` is Node's internal, as `_peername` is (see
+ * `setRemote`); a Node without it, a server paused on connect and a socket handed in read the
+ * header from the stream.
  */
 function readFromHandle(connection: Connection): boolean {
   const { socket } = connection;
