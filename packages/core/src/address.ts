@@ -325,7 +325,10 @@ function isCanonicalLayout(
   return dotted === wantsDotted;
 }
 
-const SP = 0x20;
+/** The bytes that separate and end the fields of a v1 line (v1.ts parses the rest of it). */
+export const SP = 0x20;
+export const CR = 0x0d;
+export const LF = 0x0a;
 
 /**
  * Bytes of canonical IPv6 text: bit 0 for a lowercase hex digit, bit 1 as well for `0` (so `0`
@@ -464,8 +467,8 @@ export function scanPorts(bytes: Uint8Array, len: number, pos: number): number {
   const sourcePortEnd = scanPortWide(bytes, pos, len, SP);
   if (sourcePortEnd < 0) return -1;
   scannedSourcePort = scannedPort;
-  const cr = scanPort(bytes, sourcePortEnd + 1, len, 0x0d);
-  if (cr < 0 || cr + 1 >= len || bytes[cr + 1] !== 0x0a) return -1;
+  const cr = scanPort(bytes, sourcePortEnd + 1, len, CR);
+  if (cr < 0 || cr + 1 >= len || bytes[cr + 1] !== LF) return -1;
   return cr + 2;
 }
 

@@ -1,11 +1,14 @@
 import {
+  CR,
   formatLastIPv6,
+  LF,
   lastIPv6Text,
   NEED_MORE,
   parsedPort,
   parseIPv4,
   parseIPv6,
   parsePort,
+  SP,
   scanIPv4,
   scannedDestinationEnd,
   scannedPort,
@@ -22,10 +25,6 @@ import type { DecodeResult, ProxyHeader, ProxyHeaderInit, ProxyTlv } from './typ
 
 /** Longest v1 line the spec allows, CRLF included. */
 export const V1_MAX_LENGTH = 107;
-
-const SP = 0x20;
-const CR = 0x0d;
-const LF = 0x0a;
 
 // "PROXY " then "TCP4 " / "TCP6 " / "UNKNOWN"
 const PREFIX = [0x50, 0x52, 0x4f, 0x58, 0x59, SP];
